@@ -1,0 +1,136 @@
+"""The ``vimo`` command line: thin typer commands over the public API.
+
+Errors from user input (``VimoError``) print as one line and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from vimo.errors import VimoError
+
+console = Console(stderr=True)
+app = typer.Typer(
+    help="ViMo: plausible 3D character motion from casual videos.\n\n"
+    "Examples:\n\n"
+    "  vimo data prepare ../shared/data/mocap -o data/cache\n\n"
+    "  vimo train --config small --data data/cache --out runs/small\n\n"
+    "  vimo run keypoints.json -o out/",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Motion data: prepare training caches, preview the camera simulator.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+def user_errors(fn):
+    """Turn VimoError (and OSError on user paths) into a one-line message and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except VimoError as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except (OSError, PermissionError) as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=console,
+    )  # fmt: skip
+
+
+@data_app.command("prepare")
+@user_errors
+def data_prepare(
+    sources: Annotated[list[Path], typer.Argument(help="Motion files or folders (.bvh, .bvh.gz, .npz, .pkl).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Cache directory.")],
+    stride: Annotated[int, typer.Option(help="Frames between window starts.")] = 30,
+    window: Annotated[int, typer.Option(help="Frames per window (30 fps).")] = 150,
+    mirror: Annotated[bool, typer.Option(help="Add left/right mirrored copies.")] = True,
+    workers: Annotated[int, typer.Option(help="Parallel import processes.")] = 2,
+) -> None:
+    """Build a cache of canonical 150-frame windows with train/val/test splits.
+
+    Example: vimo data prepare ../shared/data/mocap -o data/cache
+    """
+    from rich.table import Table
+
+    from vimo.data.prepare import PrepareConfig, prepare
+
+    with progress_bar() as bar:
+        task = bar.add_task("importing motion files", total=None)
+        summary = prepare(
+            sources, out, config=PrepareConfig(window=window, stride=stride, mirror=mirror), workers=workers,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    if summary.up_to_date:
+        console.print(f"{out}: up to date (same sources, code version and parameters)")
+    table = Table(title=f"{out}: {summary.files} files")
+    table.add_column("category")
+    table.add_column("minutes", justify="right")
+    for cat, minutes in sorted(summary.minutes_by_category.items(), key=lambda kv: -kv[1]):
+        table.add_row(cat, f"{minutes:.1f}")
+    console.print(table)
+    splits = Table(title="splits")
+    for col in ("split", "minutes", "windows"):
+        splits.add_column(col, justify="right")
+    for split in ("train", "val", "test"):
+        splits.add_row(split, f"{summary.minutes_by_split.get(split, 0):.1f}", str(summary.windows_by_split.get(split, 0)))
+    console.print(splits)
+    console.print(f"{summary.too_short} files shorter than one window; {len(summary.failed)} failed")
+    for name, reason in list(summary.failed.items())[:10]:
+        console.print(f"  failed: {name}: {reason}")
+
+
+@app.command("train")
+@user_errors
+def train(
+    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")],
+    out: Annotated[Path, typer.Option(help="Run directory (checkpoints, logs).")],
+    config: Annotated[str, typer.Option(help="Model config: small (CPU), paper (GPU), tiny (tests).")] = "small",
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    max_steps: Annotated[int, typer.Option()] = 1_000_000,
+    max_minutes: Annotated[Optional[float], typer.Option(help="Stop after this many minutes.")] = None,  # noqa: UP007
+    val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 1000,
+    bf16: Annotated[bool, typer.Option(help="bf16 autocast (faster on CPUs with AVX512-BF16).")] = True,
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Train the ViMo denoiser on simulated casual-camera 2D keypoints.
+
+    Example: vimo train --config small --data data/cache --out runs/small --max-minutes 60
+    """
+    import torch
+
+    from vimo.models.denoiser import CONFIGS
+    from vimo.training.trainer import TrainConfig, fit
+
+    if config not in CONFIGS:
+        raise VimoError(f"unknown --config {config!r}; choose one of {', '.join(CONFIGS)}")
+    if threads:
+        torch.set_num_threads(threads)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    cfg = TrainConfig(model=config, batch_size=batch_size, max_steps=max_steps, max_minutes=max_minutes,
+                      val_every=val_every, bf16=bf16, seed=seed)  # fmt: skip
+    state = fit(cfg, data, out, resume=resume)
+    console.print(f"{out}: step {state.step}, {state.samples} samples, {state.wall_seconds / 3600:.2f} h of training")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

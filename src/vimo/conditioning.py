@@ -1,0 +1,140 @@
+"""2D keypoints -> the network's condition: cleaned and normalised COCO-17 sequences.
+
+Normalisation (the default, ``NormalizationConfig()``), per frame:
+1. joints with confidence < ``min_conf`` are masked (confidence 0);
+2. per joint, gaps of at most ``max_gap`` frames between confident frames are linearly interpolated
+   (confidence of the filled frames = ``gap_conf``); longer gaps stay masked (the model fills them);
+3. centre = the hips' midpoint (gaps in it interpolated, else the mean of confident joints);
+4. scale = torso length (shoulders' midpoint to hips' midpoint), gaps interpolated, then a running
+   median over ``scale_window`` frames so bending forward does not blow the skeleton up;
+5. features per frame: 17 x ((x - centre) / scale, (y - centre) / scale, conf) and 3 global-motion
+   channels (centre velocity / scale, and d log scale), zeroed on likely shot cuts and clipped.
+Image translation, zoom and cuts change none of the 51 pose channels (up to the running median across a
+cut); see the ablation in weights/MODEL_CARD.md for why we keep the 3 motion channels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from vimo.keypoints import COCO17_NAMES
+
+_IDX = {n: k for k, n in enumerate(COCO17_NAMES)}
+HIPS = (_IDX["left_hip"], _IDX["right_hip"])
+SHOULDERS = (_IDX["left_shoulder"], _IDX["right_shoulder"])
+NUM_KEYPOINTS = len(COCO17_NAMES)
+CONDITION_DIM = NUM_KEYPOINTS * 3 + 3  # 54
+
+
+@dataclass(frozen=True)
+class NormalizationConfig:
+    min_conf: float = 0.3  # below this a joint counts as missing
+    max_gap: int = 8  # frames; longer gaps stay masked
+    gap_conf: float = 0.5  # confidence given to interpolated frames
+    scale_window: int = 15  # frames of the running median on the torso length
+    motion_features: bool = True  # keep the 3 global-motion channels (else zeros)
+    cut_jump: float = 1.0  # centre jump (torsos per frame) or |d log scale| treated as a shot cut
+    clip: float = 3.0  # clip normalised coordinates to +-clip torsos (after centring)
+
+
+def _fill_gaps(values: torch.Tensor, valid: torch.Tensor, max_gap: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Linear interpolation along dim -2 (time) of values (..., T, C) where ``valid`` (..., T) is False,
+    for gaps of at most ``max_gap`` frames (None = any gap between two valid frames). Returns
+    (values, filled mask)."""
+    num = valid.shape[-1]
+    ar = torch.arange(num, device=values.device).expand_as(valid)
+    prev = torch.where(valid, ar, torch.full_like(ar, -1)).cummax(dim=-1).values
+    nxt = torch.where(valid, ar, torch.full_like(ar, num)).flip(-1).cummin(dim=-1).values.flip(-1)
+    has_both = (prev >= 0) & (nxt < num) & ~valid
+    gap = nxt - prev - 1
+    fill = has_both if max_gap is None else has_both & (gap <= max_gap)
+    p = prev.clamp(0, num - 1)
+    n = nxt.clamp(0, num - 1)
+    w = ((ar - p).float() / (n - p).clamp_min(1).float()).unsqueeze(-1)
+    vp = torch.gather(values, -2, p.unsqueeze(-1).expand_as(values))
+    vn = torch.gather(values, -2, n.unsqueeze(-1).expand_as(values))
+    out = torch.where(fill.unsqueeze(-1), vp + w * (vn - vp), values)
+    return out, fill
+
+
+def _hold_ends(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Extend the first/last valid value of (..., T, C) over the leading/trailing invalid frames."""
+    num = valid.shape[-1]
+    ar = torch.arange(num, device=values.device).expand_as(valid)
+    prev = torch.where(valid, ar, torch.full_like(ar, -1)).cummax(dim=-1).values
+    nxt = torch.where(valid, ar, torch.full_like(ar, num)).flip(-1).cummin(dim=-1).values.flip(-1)
+    src = torch.where(prev >= 0, prev, nxt).clamp(0, num - 1)
+    return torch.where(valid.unsqueeze(-1), values, torch.gather(values, -2, src.unsqueeze(-1).expand_as(values)))
+
+
+def normalize_keypoints(keypoints: torch.Tensor, config: NormalizationConfig = NormalizationConfig()) -> torch.Tensor:
+    """(..., T, 17, 3) pixel keypoints [x, y, conf] -> (..., T, 54) condition features."""
+    if keypoints.shape[-2:] != (NUM_KEYPOINTS, 3):
+        raise ValueError(f"keypoints must be (..., T, {NUM_KEYPOINTS}, 3), got {tuple(keypoints.shape)}")
+    kp = keypoints.float()
+    xy, conf = kp[..., :2], kp[..., 2]
+    valid = conf >= config.min_conf  # (..., T, 17)
+    conf = torch.where(valid, conf, torch.zeros_like(conf))
+
+    # 2. Short gaps per joint: move time next to channels -> (..., 17, T, 2).
+    xy_j, filled = _fill_gaps(xy.transpose(-2, -3), valid.transpose(-1, -2), config.max_gap)
+    xy = xy_j.transpose(-2, -3)
+    filled = filled.transpose(-1, -2)
+    conf = torch.where(filled, torch.full_like(conf, config.gap_conf), conf)
+    valid = valid | filled
+
+    # 3. Centre.
+    hips_ok = valid[..., HIPS[0]] & valid[..., HIPS[1]]  # (..., T)
+    centre = 0.5 * (xy[..., HIPS[0], :] + xy[..., HIPS[1], :])
+    centre, c_filled = _fill_gaps(centre, hips_ok, None)
+    any_ok = valid.any(-1)
+    mean_valid = (xy * valid.unsqueeze(-1)).sum(-2) / valid.sum(-1, keepdim=True).clamp_min(1)
+    centre_ok = hips_ok | c_filled
+    centre = torch.where(centre_ok.unsqueeze(-1), centre, mean_valid)
+    centre_ok = centre_ok | any_ok
+    centre = _hold_ends(centre, centre_ok)
+
+    # 4. Scale: torso length, gaps filled, running median.
+    torso_ok = hips_ok & valid[..., SHOULDERS[0]] & valid[..., SHOULDERS[1]]
+    shoulder_mid = 0.5 * (xy[..., SHOULDERS[0], :] + xy[..., SHOULDERS[1], :])
+    hip_mid = 0.5 * (xy[..., HIPS[0], :] + xy[..., HIPS[1], :])
+    torso = (shoulder_mid - hip_mid).norm(dim=-1, keepdim=True)  # (..., T, 1)
+    torso_ok = torso_ok & (torso[..., 0] > 1e-3)
+    # Fallback where no torso: a third of the confident joints' bounding-box height.
+    big = torch.finfo(xy.dtype).max
+    y = xy[..., 1]
+    top = torch.where(valid, y, torch.full_like(y, big)).min(-1).values
+    bottom = torch.where(valid, y, torch.full_like(y, -big)).max(-1).values
+    bbox_scale = ((bottom - top) / 3.0).clamp_min(1e-3).unsqueeze(-1)
+    scale, s_filled = _fill_gaps(torso, torso_ok, None)
+    scale_ok = torso_ok | s_filled
+    scale = torch.where(scale_ok.unsqueeze(-1), scale, torch.where(any_ok.unsqueeze(-1), bbox_scale, scale))
+    scale = _hold_ends(scale, scale_ok | any_ok)
+    scale = torch.where((scale_ok | any_ok).any(-1, keepdim=True).unsqueeze(-1), scale, torch.ones_like(scale))
+    scale = _running_median(scale[..., 0], config.scale_window).clamp_min(1e-3)  # (..., T)
+
+    pose = (xy - centre.unsqueeze(-2)) / scale[..., None, None]
+    pose = pose.clamp(-config.clip, config.clip) * valid.unsqueeze(-1)
+    feats = torch.cat([pose, conf.unsqueeze(-1)], dim=-1).flatten(-2)  # (..., T, 51)
+
+    motion = torch.zeros(*feats.shape[:-1], 3, dtype=feats.dtype, device=feats.device)
+    if config.motion_features and feats.shape[-2] > 1:
+        vel = (centre[..., 1:, :] - centre[..., :-1, :]) / scale[..., 1:, None]
+        dlog = torch.log(scale[..., 1:] / scale[..., :-1]).unsqueeze(-1)
+        step = torch.cat([vel, dlog], dim=-1)
+        ok = (any_ok[..., 1:] & any_ok[..., :-1]).unsqueeze(-1)
+        cut = (vel.norm(dim=-1, keepdim=True) > config.cut_jump) | (dlog.abs() > 0.3 * config.cut_jump)
+        step = torch.where(ok & ~cut, step, torch.zeros_like(step)).clamp(-1.0, 1.0)
+        motion[..., 1:, :] = step
+    return torch.cat([feats, motion], dim=-1)
+
+
+def _running_median(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Median over a centred window along the last dim (edges use the available frames)."""
+    if window <= 1 or x.shape[-1] < 2:
+        return x
+    half = window // 2
+    pad = torch.nn.functional.pad(x.unsqueeze(-2), (half, half), mode="replicate").squeeze(-2)
+    return pad.unfold(-1, 2 * half + 1, 1).median(dim=-1).values

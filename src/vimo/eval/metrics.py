@@ -1,0 +1,61 @@
+"""Accuracy metrics against ground truth (SPEC section 4). Inputs are numpy joints (..., T, J, 3) metres."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vimo.skeleton import SMPL
+
+TOE_JOINTS = (SMPL.index("left_foot"), SMPL.index("right_foot"))
+
+
+def mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Mean per-joint position error (metres)."""
+    return float(np.linalg.norm(pred - gt, axis=-1).mean())
+
+
+def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Per-frame similarity (scale, rotation, translation) alignment of pred (..., J, 3) onto gt."""
+    mu_p, mu_g = pred.mean(-2, keepdims=True), gt.mean(-2, keepdims=True)
+    p, g = pred - mu_p, gt - mu_g
+    cov = np.swapaxes(p, -1, -2) @ g  # (..., 3, 3)
+    u, s, vt = np.linalg.svd(cov)
+    d = np.sign(np.linalg.det(u @ vt))
+    fix = np.ones_like(s)
+    fix[..., -1] = d
+    rot = (u * fix[..., None, :]) @ vt  # maps p onto g: p @ rot
+    scale = (s * fix).sum(-1) / (p**2).sum((-1, -2)).clip(1e-12)
+    return scale[..., None, None] * p @ rot + mu_g
+
+
+def pa_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
+    """MPJPE after per-frame Procrustes alignment (metres)."""
+    return mpjpe(procrustes_align(pred, gt), gt)
+
+
+def root_aligned_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
+    """MPJPE after subtracting each frame's pelvis position (metres)."""
+    return mpjpe(pred - pred[..., :1, :], gt - gt[..., :1, :])
+
+
+def foot_skating(pred: np.ndarray, gt_contacts: np.ndarray, fps: float = 30.0) -> float:
+    """Mean horizontal speed (m/s) of the toe joints on frames where the ground truth says contact.
+
+    pred: (..., T, 24, 3); gt_contacts: (..., T, 4) in the order of the motion vector (toes = 2, 3).
+    """
+    toes = pred[..., list(TOE_JOINTS), :]
+    step = np.linalg.norm(np.diff(toes[..., [0, 2]], axis=-3), axis=-1) * fps  # (..., T-1, 2)
+    on = gt_contacts[..., :-1, 2:4] > 0.5
+    return float((step * on).sum() / max(on.sum(), 1))
+
+
+def jitter(pred: np.ndarray, fps: float = 30.0) -> float:
+    """Mean magnitude of the third difference of joint positions x fps^3 (m/s^3)."""
+    d3 = np.diff(pred, n=3, axis=-3)
+    return float(np.linalg.norm(d3, axis=-1).mean() * fps**3)
+
+
+def acceleration_error(pred: np.ndarray, gt: np.ndarray, fps: float = 30.0) -> float:
+    """Mean |second difference of pred - second difference of gt| x fps^2 (m/s^2)."""
+    a_p, a_g = np.diff(pred, n=2, axis=-3), np.diff(gt, n=2, axis=-3)
+    return float(np.linalg.norm(a_p - a_g, axis=-1).mean() * fps**2)

@@ -1,0 +1,1 @@
+"""Pure geometry on tensors with any number of leading batch dimensions."""

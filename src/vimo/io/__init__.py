@@ -1,0 +1,1 @@
+"""File formats: one module per format (BVH, SMPL-style npz, keypoint JSON flavours)."""

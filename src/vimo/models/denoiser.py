@@ -1,0 +1,160 @@
+"""The ViMo denoiser: a transformer over frame tokens that predicts the clean motion x0.
+
+Condition encoder (run once per sample, reused at every denoising step): per-frame MLP over the
+normalised keypoint features + a small temporal transformer -> pose tokens (B, W, D) and a pooled
+pose feature (B, D). Decoder layer: self-attention -> FiLM(time + pooled pose) -> cross-attention to
+the pose tokens -> FiLM -> feed-forward -> FiLM. A learned null condition replaces the pose tokens
+and pooled feature for classifier-free guidance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from vimo.conditioning import CONDITION_DIM
+from vimo.representation import DIM as MOTION_DIM
+
+
+@dataclass(frozen=True)
+class DenoiserConfig:
+    width: int = 192  # token width D
+    layers: int = 4  # decoder layers
+    heads: int = 4  # attention heads
+    ff: int = 512  # feed-forward hidden width
+    cond_layers: int = 2  # temporal transformer layers in the condition encoder
+    max_frames: int = 150  # window length W (positions beyond it are not supported)
+    dropout: float = 0.1
+    motion_dim: int = MOTION_DIM  # 151
+    cond_dim: int = CONDITION_DIM  # 54
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+CONFIGS: dict[str, DenoiserConfig] = {
+    # Trains on 2 CPU cores; the shipped model.
+    "small": DenoiserConfig(),
+    # EDGE-sized, for GPU users.
+    "paper": DenoiserConfig(width=512, layers=8, heads=8, ff=1024, cond_layers=2, dropout=0.1),
+    # For tests.
+    "tiny": DenoiserConfig(width=32, layers=1, heads=2, ff=64, cond_layers=1, dropout=0.0),
+}
+
+
+def sinusoidal(positions: torch.Tensor, dim: int) -> torch.Tensor:
+    """(...,) positions or timesteps -> (..., dim) sinusoidal features."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=positions.device) / half)
+    args = positions.float()[..., None] * freqs
+    return torch.cat([args.sin(), args.cos()], dim=-1)
+
+
+class FiLM(nn.Module):
+    """h * (1 + scale) + shift, with (scale, shift) from a conditioning vector; starts as identity."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.proj = nn.Sequential(nn.SiLU(), nn.Linear(width, 2 * width))
+        nn.init.zeros_(self.proj[1].weight)
+        nn.init.zeros_(self.proj[1].bias)
+
+    def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        scale, shift = self.proj(cond).unsqueeze(1).chunk(2, dim=-1)
+        return h * (1 + scale) + shift
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, cfg: DenoiserConfig) -> None:
+        super().__init__()
+        d = cfg.width
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
+        self.self_attn = nn.MultiheadAttention(d, cfg.heads, dropout=cfg.dropout, batch_first=True)
+        self.cross_attn = nn.MultiheadAttention(d, cfg.heads, dropout=cfg.dropout, batch_first=True)
+        self.ff = nn.Sequential(nn.Linear(d, cfg.ff), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.ff, d))
+        self.film1, self.film2, self.film3 = FiLM(d), FiLM(d), FiLM(d)
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(
+        self, x: torch.Tensor, film: torch.Tensor, tokens: torch.Tensor, pad: torch.Tensor | None
+    ) -> torch.Tensor:
+        h = self.norm1(x)
+        x = x + self.drop(self.film1(self.self_attn(h, h, h, key_padding_mask=pad, need_weights=False)[0], film))
+        h = self.norm2(x)
+        x = x + self.drop(
+            self.film2(self.cross_attn(h, tokens, tokens, key_padding_mask=pad, need_weights=False)[0], film)
+        )
+        return x + self.drop(self.film3(self.ff(self.norm3(x)), film))
+
+
+@dataclass
+class EncodedCondition:
+    """The condition encoder's output, computed once per sample and reused at every step."""
+
+    tokens: torch.Tensor  # (B, W, D) pose tokens
+    pooled: torch.Tensor  # (B, D)
+    pad: torch.Tensor | None  # (B, W) True where the frame is padding
+
+    def select(self, keep: torch.Tensor, null: EncodedCondition) -> EncodedCondition:
+        """Per sample: self where keep (B,) is True, else ``null``."""
+        k = keep.view(-1, 1, 1)
+        return EncodedCondition(
+            torch.where(k, self.tokens, null.tokens), torch.where(k[:, 0], self.pooled, null.pooled), self.pad
+        )
+
+    def cat(self, other: EncodedCondition) -> EncodedCondition:
+        pad = None if self.pad is None else torch.cat([self.pad, other.pad], 0)
+        return EncodedCondition(torch.cat([self.tokens, other.tokens]), torch.cat([self.pooled, other.pooled]), pad)
+
+
+class Denoiser(nn.Module):
+    """D(x_t, t, c) -> x0. Shapes: x_t (B, W, 151) normalised; t (B,) int; condition (B, W, 54)."""
+
+    def __init__(self, cfg: DenoiserConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.width
+        self.cond_in = nn.Sequential(nn.Linear(cfg.cond_dim, d), nn.SiLU(), nn.Linear(d, d))
+        layer = nn.TransformerEncoderLayer(
+            d, cfg.heads, cfg.ff, cfg.dropout, activation="gelu", batch_first=True, norm_first=True
+        )
+        self.cond_encoder = nn.TransformerEncoder(layer, cfg.cond_layers, enable_nested_tensor=False)
+        self.null_tokens = nn.Parameter(torch.randn(1, cfg.max_frames, d) * 0.02)
+        self.null_pooled = nn.Parameter(torch.randn(1, d) * 0.02)
+        self.time_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.pooled_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.motion_in = nn.Linear(cfg.motion_dim, d)
+        self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.layers))
+        self.norm_out = nn.LayerNorm(d)
+        self.motion_out = nn.Linear(d, cfg.motion_dim)
+        self.register_buffer("positions", sinusoidal(torch.arange(cfg.max_frames), d), persistent=False)
+
+    def encode_condition(self, condition: torch.Tensor, pad: torch.Tensor | None = None) -> EncodedCondition:
+        """condition (B, W, 54), pad (B, W) True on padded frames -> pose tokens and pooled feature."""
+        width = condition.shape[1]
+        h = self.cond_in(condition) + self.positions[:width]
+        h = self.cond_encoder(h, src_key_padding_mask=pad)
+        if pad is None:
+            pooled = h.mean(1)
+        else:
+            keep = (~pad).unsqueeze(-1).to(h.dtype)
+            pooled = (h * keep).sum(1) / keep.sum(1).clamp_min(1)
+        return EncodedCondition(h, pooled, pad)
+
+    def null_condition(self, batch: int, width: int, pad: torch.Tensor | None = None) -> EncodedCondition:
+        return EncodedCondition(
+            self.null_tokens[:, :width].expand(batch, -1, -1), self.null_pooled.expand(batch, -1), pad
+        )
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: EncodedCondition) -> torch.Tensor:
+        width = x_t.shape[1]
+        if width > self.cfg.max_frames:
+            raise ValueError(f"window of {width} frames exceeds the model's max_frames={self.cfg.max_frames}")
+        film = self.time_mlp(sinusoidal(t, self.cfg.width)) + self.pooled_mlp(cond.pooled)
+        h = self.motion_in(x_t) + self.positions[:width]
+        for layer in self.layers:
+            h = layer(h, film, cond.tokens, cond.pad)
+        return self.motion_out(self.norm_out(h))

@@ -1,0 +1,1 @@
+"""Losses (pure, weights named in config) and the trainer."""

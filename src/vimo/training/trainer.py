@@ -1,0 +1,245 @@
+"""Training: ``fit(config, data_dir, out_dir)`` -> a run directory with checkpoints, logs and validation.
+
+Run directory: ``config.json`` (train + model configs), ``normalizer.safetensors``,
+``checkpoint.safetensors`` (+ ``.json``), ``log.csv``, ``val.csv``, ``tb/`` (TensorBoard).
+Every step is seeded from (seed, step), so a resumed run continues exactly as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vimo.data.camera_sim import Regime, random_regimes
+from vimo.data.dataset import WindowCache
+from vimo.diffusion.scheduler import DDIMScheduler
+from vimo.errors import VimoError
+from vimo.models.denoiser import CONFIGS, Denoiser, DenoiserConfig
+from vimo.training.batches import simulate_condition
+from vimo.training.checkpoint import load_checkpoint, save_checkpoint
+from vimo.training.losses import LossWeights, diffusion_losses
+from vimo.training.validation import evaluate_windows
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = "small"  # key of vimo.models.denoiser.CONFIGS
+    batch_size: int = 32
+    lr: float = 4e-4  # Adan (EDGE's effective rate; the paper says 1e-4)
+    weight_decay: float = 0.02
+    warmup_steps: int = 300
+    max_steps: int = 1_000_000
+    max_minutes: float | None = None  # stop after this much wall time (this invocation)
+    ema_decay: float = 0.999
+    cond_drop: float = 0.25  # classifier-free guidance: probability of the null condition
+    loss: LossWeights = field(default_factory=LossWeights)
+    checkpoint_minutes: float = 5.0
+    log_every: int = 20
+    val_every: int = 1000  # steps; 0 disables
+    val_windows: int = 12  # per camera regime
+    val_steps: int = 20  # DDIM steps for the periodic validation (the model card uses 50)
+    guidance: float = 2.0
+    bf16: bool = True  # bf16 autocast (CPU: 1.24 vs 1.63 s per step of 32 here; bench/bench_training.py)
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        d = dict(d)
+        d["loss"] = LossWeights(**d.get("loss", {}))
+        return cls(**d)
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    wall_seconds: float = 0.0
+    samples: int = 0
+
+
+def ema_update(ema: dict[str, torch.Tensor], model: torch.nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                ema[k].lerp_(v, 1 - decay)
+            else:
+                ema[k].copy_(v)
+
+
+def _lr_at(cfg: TrainConfig, step: int) -> float:
+    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+
+
+def training_step(
+    model: Denoiser,
+    optimizer: torch.optim.Optimizer,
+    scheduler: DDIMScheduler,
+    cache: WindowCache,
+    cfg: TrainConfig,
+    step: int,
+) -> dict[str, float]:
+    """One optimisation step, fully determined by (cfg.seed, step) and the current weights."""
+    rng = np.random.default_rng([cfg.seed, step])
+    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    idx = torch.from_numpy(rng.integers(0, cache.num_windows("train"), cfg.batch_size))
+    x_metres = cache.batch("train", idx)
+    cond, _ = simulate_condition(x_metres, random_regimes(cfg.batch_size, rng), rng)
+    x0 = cache.normalizer.encode(x_metres)
+    t = torch.randint(1, scheduler.num_train_timesteps + 1, (cfg.batch_size,), generator=gen)
+    x_t = scheduler.add_noise(x0, torch.randn(x0.shape, generator=gen), t)
+    keep = torch.rand(cfg.batch_size, generator=gen) >= cfg.cond_drop
+
+    for group in optimizer.param_groups:
+        group["lr"] = _lr_at(cfg, step)
+    with torch.random.fork_rng():
+        torch.manual_seed(int(rng.integers(2**62)))  # dropout
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            enc = model.encode_condition(cond)
+            enc = enc.select(keep, model.null_condition(cfg.batch_size, x0.shape[1]))
+            pred = model(x_t, t, enc)
+        terms = diffusion_losses(pred.float(), x0, cache.normalizer, cfg.loss)
+        optimizer.zero_grad(set_to_none=True)
+        terms.total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+    return terms.as_floats()
+
+
+def build(cfg: TrainConfig, model_cfg: DenoiserConfig | None = None):
+    from adan_pytorch import Adan
+
+    model_cfg = model_cfg or CONFIGS[cfg.model]
+    model = Denoiser(model_cfg)
+    optimizer = Adan(model.parameters(), lr=cfg.lr, betas=(0.02, 0.08, 0.01), weight_decay=cfg.weight_decay)
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return model, optimizer, ema
+
+
+def ema_model(model: Denoiser, ema: dict[str, torch.Tensor]) -> Denoiser:
+    m = copy.deepcopy(model)
+    m.load_state_dict(ema)
+    return m.eval()
+
+
+def fit(
+    cfg: TrainConfig,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    resume: bool = False,
+    model_cfg: DenoiserConfig | None = None,
+    on_step: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainState:
+    """Train (or resume) into ``out_dir``. Returns the final state; checkpoints along the way."""
+    cache = WindowCache.load(data_dir)
+    if cache.num_windows("train") == 0:
+        raise VimoError(f"{data_dir}: the cache has no training windows")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ckpt = out_dir / "checkpoint.safetensors"
+    if ckpt.exists() and not resume:
+        raise VimoError(f"{out_dir} already holds a run; pass --resume to continue it or choose another --out")
+    model, optimizer, ema = build(cfg, model_cfg)
+    state = TrainState()
+    if resume and ckpt.exists():
+        saved = json.loads((out_dir / "config.json").read_text())
+        cfg = TrainConfig.from_dict({**saved["train"], **_overrides(cfg)})
+        model, optimizer, ema = build(cfg, DenoiserConfig(**saved["model"]))
+        meta = load_checkpoint(ckpt, model=model, ema=ema, optimizer=optimizer)
+        state = TrainState(**meta["state"])
+        log.info("resumed %s at step %d", out_dir, state.step)
+    else:
+        (out_dir / "config.json").write_text(
+            json.dumps({"train": asdict(cfg), "model": model.cfg.to_dict(), "data": str(data_dir),
+                        "data_key": cache.meta["cache_key"]}, indent=1)
+        )  # fmt: skip
+        shutil.copy(data_dir / "normalizer.safetensors", out_dir / "normalizer.safetensors")
+
+    scheduler = DDIMScheduler()
+    writer = _tensorboard(out_dir)
+    log_path = out_dir / "log.csv"
+    started = time.time()
+    last_ckpt = time.time()
+    model.train()
+    try:
+        while state.step < cfg.max_steps:
+            if cfg.max_minutes is not None and time.time() - started > cfg.max_minutes * 60:
+                break
+            t0 = time.time()
+            losses = training_step(model, optimizer, scheduler, cache, cfg, state.step)
+            ema_update(ema, model, cfg.ema_decay if state.step > cfg.warmup_steps else 0.0)
+            state.step += 1
+            state.samples += cfg.batch_size
+            state.wall_seconds += time.time() - t0
+            if state.step % cfg.log_every == 0:
+                row = {"step": state.step, "wall_s": round(state.wall_seconds, 1), "lr": _lr_at(cfg, state.step), **losses}
+                _append_csv(log_path, row)
+                if writer is not None:
+                    for k, v in losses.items():
+                        writer.add_scalar(f"loss/{k}", v, state.step)
+            if on_step is not None:
+                on_step(state.step, losses)
+            if cfg.val_every and state.step % cfg.val_every == 0:
+                _validate_and_log(model, ema, cache, cfg, state, out_dir, writer)
+            if time.time() - last_ckpt > cfg.checkpoint_minutes * 60:
+                _save(ckpt, model, ema, optimizer, state, cfg)
+                last_ckpt = time.time()
+    finally:
+        _save(ckpt, model, ema, optimizer, state, cfg)
+        if writer is not None:
+            writer.close()
+    return state
+
+
+def _overrides(cfg: TrainConfig) -> dict:
+    """On resume, the run's saved config wins except for how long/how often to run."""
+    keep = ("max_steps", "max_minutes", "checkpoint_minutes", "log_every", "val_every", "bf16")
+    return {k: getattr(cfg, k) for k in keep}
+
+
+def _save(path: Path, model, ema, optimizer, state: TrainState, cfg: TrainConfig) -> None:
+    save_checkpoint(path, model=model, ema=ema, optimizer=optimizer, meta={"state": asdict(state)})
+    log.info("checkpoint at step %d", state.step)
+
+
+def _append_csv(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
+
+
+def _tensorboard(out_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional
+        return None
+    return SummaryWriter(str(out_dir / "tb"))
+
+
+def _validate_and_log(model, ema, cache, cfg: TrainConfig, state: TrainState, out_dir: Path, writer) -> None:
+    results = evaluate_windows(
+        ema_model(model, ema), cache, split="val", per_regime=cfg.val_windows, steps=cfg.val_steps,
+        guidance=cfg.guidance, seed=1234,
+    )  # fmt: skip
+    for regime, metrics in results.items():
+        _append_csv(out_dir / "val.csv", {"step": state.step, "regime": regime, **metrics})
+        if writer is not None:
+            for k, v in metrics.items():
+                writer.add_scalar(f"val_{regime}/{k}", v, state.step)
+    log.info("validation at step %d: %s", state.step, results)
+
+
+__all__ = ["TrainConfig", "fit", "build", "training_step", "ema_model", "Regime"]
