@@ -4,6 +4,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+
+# Tests use tiny models: one thread is faster, and avoids thrashing when a training run shares the CPU.
+torch.set_num_threads(1)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 MOCAP = SHARED / "data" / "mocap" / "cmu"

@@ -3,6 +3,7 @@ import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
+from vimo.data.synthetic import random_motion
 from vimo.motion import Motion, foot_contacts
 from vimo.representation import (
     CONTACTS,
@@ -15,20 +16,6 @@ from vimo.representation import (
     to_vector,
 )
 from vimo.skeleton import SMPL
-
-
-def random_motion(frames=40, fps=30.0, seed=0) -> Motion:
-    """Smooth random motion: joint rotations from slowly varying rotation vectors, a curved walk."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(frames)[:, None, None] / fps
-    freq = rng.uniform(0.3, 1.5, (1, 24, 3))
-    amp = rng.uniform(0.0, 0.6, (1, 24, 3))
-    rotvec = amp * np.sin(2 * np.pi * freq * t + rng.uniform(0, 6, (1, 24, 3)))
-    rotvec[:, 0, 1] += rng.uniform(-np.pi, np.pi)  # arbitrary heading
-    rots = Rotation.from_rotvec(rotvec.reshape(-1, 3)).as_matrix().reshape(frames, 24, 3, 3)
-    s = np.arange(frames) / fps
-    root = np.stack([np.sin(s) + 2.0, 0.9 + 0.02 * np.sin(5 * s), 0.8 * s - 1.0], -1)
-    return Motion(rots.astype(np.float32), root.astype(np.float32), fps)
 
 
 def test_validation_errors_name_the_problem():

@@ -140,6 +140,22 @@ def prepare(
                 )  # fmt: skip
                 vectors.append(v.astype(np.float32))
 
+    write_cache(out, records, vectors, config=config, key=key, summary=summary)
+    return summary
+
+
+def write_cache(
+    out: Path,
+    records: list[dict],
+    vectors: list[np.ndarray],
+    *,
+    config: PrepareConfig = PrepareConfig(),
+    key: str = "",
+    summary: PrepareSummary | None = None,
+) -> PrepareSummary:
+    """Write sequences (each (T, 151) at config.fps, with a record holding at least ``split`` and
+    ``frames``) as a window cache at ``out``, atomically (build beside it, then swap)."""
+    summary = summary or PrepareSummary(files=len(records))
     lengths = np.array([len(v) for v in vectors], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     windows: dict[str, list[tuple[int, int]]] = {"train": [], "val": [], "test": []}

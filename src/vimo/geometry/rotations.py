@@ -73,3 +73,19 @@ def minimal_rotation(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
     fallback = torch.where(fallback.norm(dim=-1, keepdim=True) > 1e-6, fallback, fallback2)
     axis = torch.where(sin > 1e-8, axis, fallback)
     return axis_angle_to_matrix(torch.nn.functional.normalize(axis, dim=-1) * angle)
+
+
+def interpolate_rotations(r0: torch.Tensor, r1: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Geodesic interpolation between (..., 3, 3) rotations with per-element weights (...,) in [0, 1]
+    (quaternion slerp along the shorter arc)."""
+    q0, q1 = matrix_to_quat(r0), matrix_to_quat(r1)
+    dot = (q0 * q1).sum(-1, keepdim=True)
+    q1 = torch.where(dot < 0, -q1, q1)
+    dot = dot.abs().clamp(max=1.0)
+    theta = torch.acos(dot)
+    w = weight.to(q0.dtype).unsqueeze(-1)
+    small = theta < 1e-4
+    sin = torch.sin(theta).clamp_min(1e-8)
+    a = torch.where(small, 1 - w, torch.sin((1 - w) * theta) / sin)
+    b = torch.where(small, w, torch.sin(w * theta) / sin)
+    return quat_to_matrix(torch.nn.functional.normalize(a * q0 + b * q1, dim=-1))

@@ -120,7 +120,9 @@ def build(cfg: TrainConfig, model_cfg: DenoiserConfig | None = None):
     from adan_pytorch import Adan
 
     model_cfg = model_cfg or CONFIGS[cfg.model]
-    model = Denoiser(model_cfg)
+    with torch.random.fork_rng():
+        torch.manual_seed(cfg.seed)  # reproducible initialisation
+        model = Denoiser(model_cfg)
     optimizer = Adan(model.parameters(), lr=cfg.lr, betas=(0.02, 0.08, 0.01), weight_decay=cfg.weight_decay)
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return model, optimizer, ema

@@ -1,0 +1,188 @@
+"""Keypoints -> condition -> sampling loop -> Motion, with seamless long-input stitching.
+
+``ViMo`` bundles a trained denoiser with its normaliser and settings (``weights/vimo-small.*``).
+``generate`` handles any length: windows of W frames overlapping by ``overlap`` frames; each window
+after the first is sampled with its overlap constrained (inpainting, paper eq. 8) to the previous result
+(expressed in the new window's canonical frame), the last ``fade`` overlap frames are cross-faded (root
+lerp, rotation slerp), and the window is placed back in the world frame of the previous result.
+Inputs shorter than W are padded and the padded frames masked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from vimo.conditioning import NormalizationConfig, normalize_keypoints
+from vimo.data.markers import coco_markers
+from vimo.diffusion.sampling import Constraint, sample
+from vimo.diffusion.scheduler import DDIMScheduler
+from vimo.errors import VimoError
+from vimo.eval.fidelity import Fidelity, reprojection_fidelity
+from vimo.geometry.kinematics import forward_kinematics
+from vimo.geometry.rotations import interpolate_rotations, rotation_about_y
+from vimo.keypoints import Keypoints2D
+from vimo.models.denoiser import Denoiser, DenoiserConfig
+from vimo.motion import Motion, facing_yaw
+from vimo.representation import DIM, MotionParts, Normalizer, canonicalize_vectors, from_vector, join, split
+from vimo.skeleton import SMPL
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "vimo-small"
+FPS = 30.0
+
+
+@dataclass
+class ViMo:
+    """A trained model bundle: denoiser, motion normaliser, condition settings, default guidance."""
+
+    model: Denoiser
+    normalizer: Normalizer
+    norm_config: NormalizationConfig = field(default_factory=NormalizationConfig)
+    guidance: float = 2.0
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, prefix: str | Path = DEFAULT_WEIGHTS, *, device: str | torch.device = "cpu") -> ViMo:
+        """Load ``PREFIX.json`` + ``PREFIX.safetensors`` (tensors only, no pickle)."""
+        prefix = Path(prefix)
+        cfg_path, w_path = prefix.with_suffix(".json"), prefix.with_suffix(".safetensors")
+        if not cfg_path.exists() or not w_path.exists():
+            raise VimoError(f"model weights not found: expected {cfg_path} and {w_path}")
+        cfg = json.loads(cfg_path.read_text())
+        tensors = load_file(str(w_path), device=str(device))
+        model = Denoiser(DenoiserConfig(**cfg["model"])).to(device)
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        model.eval()
+        normalizer = Normalizer(tensors["normalizer.mean"].cpu(), tensors["normalizer.std"].cpu())
+        return cls(model, normalizer, NormalizationConfig(**cfg.get("conditioning", {})),
+                   float(cfg.get("guidance", 2.0)), cfg.get("info", {}))  # fmt: skip
+
+    def save(self, prefix: str | Path) -> None:
+        prefix = Path(prefix)
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        tensors.update({f"normalizer.{k}": v for k, v in self.normalizer.state_dict().items()})
+        save_file(tensors, str(prefix.with_suffix(".safetensors")))
+        cfg = {"model": self.model.cfg.to_dict(), "conditioning": asdict(self.norm_config),
+               "guidance": self.guidance, "info": self.info}  # fmt: skip
+        prefix.with_suffix(".json").write_text(json.dumps(cfg, indent=1))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    samples: int = 1  # K motions per input
+    seed: int = 0
+    guidance: float | None = None  # None: the bundle's validated default
+    steps: int = 50  # DDIM steps
+    overlap: int = 30  # frames shared by consecutive windows
+    fade: int = 10  # last overlap frames cross-faded instead of constrained
+    resample: int = 1  # RePaint-style repeats per step (completion)
+
+
+@dataclass
+class Generated:
+    motions: list[Motion]  # K motions, world frame (the first window's canonical frame), 30 fps
+    fidelity: list[Fidelity]  # per motion, against the input keypoints
+    best: int  # index of the motion that best explains the input (highest PCK, then lowest error)
+
+
+def _world_from_canonical(x: torch.Tensor, yaw: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
+    """Place canonical windows (K, W, 151) into a world frame: rotate by yaw (K,) about Y, then add origin (K, 3)."""
+    parts = split(x)
+    turn = rotation_about_y(yaw)[:, None]  # (K, 1, 3, 3)
+    rots = parts.rotations.clone()
+    rots[:, :, 0] = turn @ rots[:, :, 0]
+    root = (turn @ parts.root_position[..., None])[..., 0] + origin[:, None] * torch.tensor([1.0, 0.0, 1.0])
+    return join(MotionParts(parts.contacts, root, rots))
+
+
+def _window_starts(num_frames: int, window: int, overlap: int) -> list[int]:
+    starts = [0]
+    while starts[-1] + window < num_frames:
+        nxt = starts[-1] + window - overlap
+        starts.append(min(nxt, num_frames - window))
+    return starts
+
+
+@torch.no_grad()
+def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig()) -> Generated:
+    """K plausible motions for a 2D keypoint sequence of any length (resampled to 30 fps)."""
+    if config.samples < 1:
+        raise VimoError(f"--samples must be at least 1, got {config.samples}")
+    kp = keypoints.resample(FPS) if abs(keypoints.fps - FPS) > 1e-6 else keypoints
+    num_frames = kp.num_frames
+    if num_frames < 2:
+        raise VimoError(f"keypoints have {num_frames} frame(s); at least 2 are needed")
+    device = vimo.device
+    window = vimo.model.cfg.max_frames
+    guidance = vimo.guidance if config.guidance is None else config.guidance
+    cond_all = normalize_keypoints(torch.from_numpy(kp.data), vimo.norm_config).to(device)  # (T, 54)
+    k = config.samples
+    gen = torch.Generator(device=device).manual_seed(config.seed)
+    scheduler = DDIMScheduler()
+    out = torch.zeros(k, num_frames, DIM)
+    starts = _window_starts(num_frames, window, config.overlap)
+    prev_end = 0
+    for s in starts:
+        length = min(window, num_frames - s)
+        cond = torch.zeros(window, cond_all.shape[-1], device=device)
+        cond[:length] = cond_all[s : s + length]
+        pad = torch.zeros(k, window, dtype=torch.bool, device=device)
+        pad[:, length:] = True
+        enc = vimo.model.encode_condition(cond.expand(k, -1, -1), pad if length < window else None)
+        null = vimo.model.null_condition(k, window, enc.pad)
+        overlap = prev_end - s if s > 0 else 0
+        constraint = None
+        yaw = torch.zeros(k)
+        origin = torch.zeros(k, 3)
+        if overlap > 0:
+            prev = out[:, s:prev_end]  # (K, ov, 151) world
+            prev_parts = split(prev)
+            yaw = facing_yaw(prev_parts.rotations[:, 0, 0])
+            origin = prev_parts.root_position[:, 0]
+            known = torch.zeros(k, window, DIM)
+            known[:, :overlap] = canonicalize_vectors(prev)
+            mask = torch.zeros(k, window, 1, dtype=torch.bool)
+            mask[:, : max(0, overlap - config.fade)] = True
+            constraint = Constraint(vimo.normalizer.encode(known).to(device), mask.to(device))
+        z = sample(vimo.model, scheduler, (k, window, DIM), cond=enc, null=null, guidance=guidance,
+                   steps=config.steps, generator=gen, constraint=constraint, resample=config.resample,
+                   device=device)  # fmt: skip
+        x = _world_from_canonical(vimo.normalizer.decode(z.cpu().float())[:, :length], yaw, origin)
+        if overlap > 0:
+            fade_start = max(0, overlap - config.fade)
+            w = torch.zeros(overlap)
+            w[fade_start:] = torch.linspace(0, 1, overlap - fade_start + 2)[1:-1]
+            x[:, :overlap] = _blend(out[:, s:prev_end], x[:, :overlap], w)
+        out[:, s : s + length] = x
+        prev_end = s + length
+
+    motions = [from_vector(out[i], fps=FPS) for i in range(k)]
+    fidelity = [reprojection_fidelity(_markers(m), kp.data) for m in motions]
+    best = max(range(k), key=lambda i: (np.nan_to_num(fidelity[i].pck, nan=-1), -np.nan_to_num(fidelity[i].error, nan=1e9)))
+    return Generated(motions, fidelity, best)
+
+
+def _blend(a: torch.Tensor, b: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Cross-fade motion vectors a -> b (K, F, 151) with weights w (F,) (0 = a): root lerp, rotation slerp."""
+    pa, pb = split(a), split(b)
+    ww = w.view(1, -1, 1)
+    root = pa.root_position + ww * (pb.root_position - pa.root_position)
+    rots = interpolate_rotations(pa.rotations, pb.rotations, w.view(1, -1, 1).expand(pa.rotations.shape[:-2]))
+    contacts = torch.where(ww < 0.5, pa.contacts, pb.contacts)
+    return join(MotionParts(contacts, root, rots))
+
+
+def _markers(motion: Motion) -> np.ndarray:
+    fk = forward_kinematics(torch.from_numpy(motion.rotations).double(), torch.from_numpy(motion.root_position).double(),
+                            torch.from_numpy(SMPL.offsets).double(), SMPL.parents)  # fmt: skip
+    return coco_markers(fk.positions.numpy(), fk.global_rotations.numpy())
