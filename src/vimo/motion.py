@@ -94,7 +94,7 @@ class Motion:
         """Resample to ``fps``: slerp for rotations, linear for the root, nearest for contacts."""
         if fps <= 0:
             raise ValueError(f"fps must be positive, got {fps}")
-        if abs(fps - self.fps) < 1e-9 or self.num_frames < 2:
+        if abs(fps - self.fps) < 1e-4 * fps or self.num_frames < 2:  # rounding in BVH Frame Time
             return replace(self, fps=float(fps))
         src_t = np.arange(self.num_frames) / self.fps
         num_out = int(np.floor(src_t[-1] * fps + 1e-6)) + 1

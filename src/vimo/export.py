@@ -1,0 +1,68 @@
+"""Writing a run's outputs: motion.npz / motion.bvh (the best sample), sample_k/ folders, report.json."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from vimo.errors import VimoError
+from vimo.io.atomic import atomic_open
+from vimo.io.bvh import write_bvh
+from vimo.io.smpl_npz import write_smpl_npz
+from vimo.motion import Motion
+from vimo.pipeline import Generated
+
+FORMATS = ("npz", "bvh")
+
+
+def ensure_writable_dir(path: Path) -> Path:
+    """Create ``path`` if needed and check it is a writable directory (one-line VimoError otherwise)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".vimo-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise VimoError(f"{path}: output directory is not writable ({exc.strerror or exc})") from None
+    return path
+
+
+def write_motion(motion: Motion, folder: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise VimoError(f"unknown output format(s) {unknown}; choose from {', '.join(FORMATS)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    if "npz" in formats:
+        write_smpl_npz(motion, folder / "motion.npz", convention="vimo")
+        written.append(folder / "motion.npz")
+    if "bvh" in formats:
+        write_bvh(motion, folder / "motion.bvh")
+        written.append(folder / "motion.bvh")
+    return written
+
+
+def write_generated(
+    out: Path, generated: Generated, *, formats: tuple[str, ...] = FORMATS, report: dict | None = None
+) -> list[Path]:
+    """The best sample as OUT/motion.*, every sample as OUT/sample_k/motion.* when K > 1, and report.json."""
+    written = write_motion(generated.motions[generated.best], out, formats)
+    if len(generated.motions) > 1:
+        for k, motion in enumerate(generated.motions):
+            written += write_motion(motion, out / f"sample_{k}", formats)
+    rep = dict(report or {})
+    rep["samples"] = [
+        {"index": k, "fidelity_pck": _num(f.pck), "reprojection_error_torso": _num(f.error), "frames_fitted": f.frames}
+        for k, f in enumerate(generated.fidelity)
+    ]
+    rep["best_sample"] = generated.best
+    rep["frames"] = generated.motions[0].num_frames
+    rep["fps"] = generated.motions[0].fps
+    with atomic_open(out / "report.json", "w") as fh:
+        json.dump(rep, fh, indent=1)
+    return written + [out / "report.json"]
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else round(float(x), 4)

@@ -1,0 +1,106 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from vimo.cli import app
+from vimo.data.camera_sim import Regime, SimConfig, simulate
+from vimo.data.markers import motion_markers
+from vimo.data.synthetic import walking_motion
+from vimo.keypoints import COCO17_NAMES
+from vimo.models.denoiser import CONFIGS, Denoiser
+from vimo.pipeline import ViMo
+from vimo.representation import Normalizer
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory):
+    torch.manual_seed(0)
+    prefix = tmp_path_factory.mktemp("w") / "tiny"
+    ViMo(Denoiser(CONFIGS["tiny"]).eval(), Normalizer(torch.zeros(151), torch.ones(151))).save(prefix)
+    return prefix
+
+
+@pytest.fixture(scope="module")
+def keypoints_file(tmp_path_factory):
+    sim = simulate(motion_markers(walking_motion(200)), regime=Regime.MOVING, config=SimConfig(),
+                   rng=np.random.default_rng(0))  # fmt: skip
+    path = tmp_path_factory.mktemp("kp") / "kp.json"
+    sim.to_keypoints().to_json(path)
+    return path
+
+
+def test_help_lists_every_command_with_an_example():
+    res = runner.invoke(app, ["--help"])
+    assert res.exit_code == 0
+    for cmd in ("data", "train", "export", "run"):
+        assert cmd in res.output
+    for cmd in (["run", "--help"], ["train", "--help"], ["data", "prepare", "--help"], ["export", "--help"]):
+        out = runner.invoke(app, cmd).output
+        assert "Example" in out, cmd
+
+
+def test_run_writes_motion_files_samples_and_report(tiny_bundle, keypoints_file, tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(keypoints_file), "-o", str(out), "--samples", "2", "--steps", "3",
+                              "--weights", str(tiny_bundle)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    data = np.load(out / "motion.npz")
+    assert data["joints"].shape == (200, 24, 3) and data["joints"].dtype == np.float32
+    assert data["rotations"].shape == (200, 24, 3, 3)
+    assert data["root_pos"].shape == (200, 3) and data["contacts"].shape == (200, 4)
+    assert float(data["fps"]) == 30.0
+    assert (out / "motion.bvh").exists()
+    for k in (0, 1):
+        assert (out / f"sample_{k}" / "motion.npz").exists()
+    report = json.loads((out / "report.json").read_text())
+    assert report["best_sample"] in (0, 1) and len(report["samples"]) == 2
+    best = np.load(out / f"sample_{report['best_sample']}" / "motion.npz")
+    assert np.array_equal(best["joints"], data["joints"])
+
+
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        ("{not json", "kp.json"),
+        (json.dumps({"format": "vimo-keypoints/1", "fps": 30, "image_size": [640, 480],
+                     "joint_names": list(COCO17_NAMES), "frames": [[[1, 2, 1]] * 16]}), "16"),  # fmt: skip
+    ],
+)
+def test_run_rejects_malformed_keypoints_with_one_line(tiny_bundle, tmp_path, content, needle):
+    bad = tmp_path / "kp.json"
+    bad.write_text(content)
+    res = runner.invoke(app, ["run", str(bad), "-o", str(tmp_path / "o"), "--weights", str(tiny_bundle)])
+    assert res.exit_code == 2
+    assert needle in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o" / "motion.npz").exists()
+
+
+def test_run_rejects_unwritable_output(tiny_bundle, keypoints_file, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = runner.invoke(app, ["run", str(keypoints_file), "-o", str(blocker / "sub"), "--weights", str(tiny_bundle)])
+    assert res.exit_code == 2 and "not writable" in res.output
+
+
+def test_export_bundle_round_trip(tmp_path):
+    import dataclasses
+
+    from vimo.data.prepare import PrepareConfig, write_cache
+    from vimo.data.synthetic import random_motion
+    from vimo.representation import to_vector
+    from vimo.training.trainer import TrainConfig, fit
+
+    v = to_vector(random_motion(40).with_contacts())
+    write_cache(tmp_path / "c", [{"split": "train", "frames": 40}], [v], config=PrepareConfig(window=30, stride=10))
+    cfg = dataclasses.replace(TrainConfig(model="tiny", batch_size=2, val_every=0, bf16=False), max_steps=2)
+    fit(cfg, tmp_path / "c", tmp_path / "run")
+    res = runner.invoke(app, ["export", str(tmp_path / "run"), "-o", str(tmp_path / "w" / "m")])
+    assert res.exit_code == 0, res.output
+    loaded = ViMo.load(tmp_path / "w" / "m")
+    assert loaded.info["step"] == 2 and loaded.model.cfg.width == CONFIGS["tiny"].width
