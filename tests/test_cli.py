@@ -67,8 +67,18 @@ def test_run_writes_motion_files_samples_and_report(tiny_bundle, keypoints_file,
     "content, needle",
     [
         ("{not json", "kp.json"),
-        (json.dumps({"format": "vimo-keypoints/1", "fps": 30, "image_size": [640, 480],
-                     "joint_names": list(COCO17_NAMES), "frames": [[[1, 2, 1]] * 16]}), "16"),  # fmt: skip
+        (
+            json.dumps(
+                {
+                    "format": "vimo-keypoints/1",
+                    "fps": 30,
+                    "image_size": [640, 480],
+                    "joint_names": list(COCO17_NAMES),
+                    "frames": [[[1, 2, 1]] * 16],
+                }
+            ),
+            "16",
+        ),  # fmt: skip
     ],
 )
 def test_run_rejects_malformed_keypoints_with_one_line(tiny_bundle, tmp_path, content, needle):

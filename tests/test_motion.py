@@ -65,7 +65,11 @@ def test_canonicalize_puts_root_at_origin_facing_z():
     # Shape of the motion is unchanged (relative positions).
     raw = random_motion(30).joints()
     can = m.joints()
-    assert np.allclose(np.linalg.norm(raw[:, 3] - raw[:, 0], axis=-1), np.linalg.norm(can[:, 3] - can[:, 0], axis=-1), atol=1e-5)
+    assert np.allclose(
+        np.linalg.norm(raw[:, 3] - raw[:, 0], axis=-1),
+        np.linalg.norm(can[:, 3] - can[:, 0], axis=-1),
+        atol=1e-5,
+    )
 
 
 def test_foot_contacts_follow_the_1cm_rule():

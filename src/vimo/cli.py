@@ -8,11 +8,18 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from vimo.errors import VimoError
 
@@ -90,7 +97,11 @@ def data_prepare(
     for col in ("split", "minutes", "windows"):
         splits.add_column(col, justify="right")
     for split in ("train", "val", "test"):
-        splits.add_row(split, f"{summary.minutes_by_split.get(split, 0):.1f}", str(summary.windows_by_split.get(split, 0)))
+        splits.add_row(
+            split,
+            f"{summary.minutes_by_split.get(split, 0):.1f}",
+            str(summary.windows_by_split.get(split, 0)),
+        )
     console.print(splits)
     console.print(f"{summary.too_short} files shorter than one window; {len(summary.failed)} failed")
     for name, reason in list(summary.failed.items())[:10]:
@@ -106,7 +117,7 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
     batch_size: Annotated[int, typer.Option()] = 32,
     max_steps: Annotated[int, typer.Option()] = 1_000_000,
-    max_minutes: Annotated[Optional[float], typer.Option(help="Stop after this many minutes.")] = None,  # noqa: UP007
+    max_minutes: Annotated[float | None, typer.Option(help="Stop after this many minutes.")] = None,  # noqa: UP007
     val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 1000,
     bf16: Annotated[bool, typer.Option(help="bf16 autocast (faster on CPUs with AVX512-BF16).")] = True,
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
@@ -152,13 +163,17 @@ def export(
 @app.command("run")
 @user_errors
 def run(
-    keypoints: Annotated[Path, typer.Argument(help="2D keypoints: our JSON, AlphaPose, OpenPose folder, COCO, MMPose.")],
+    keypoints: Annotated[
+        Path, typer.Argument(help="2D keypoints: our JSON, AlphaPose, OpenPose folder, COCO, MMPose.")
+    ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
     samples: Annotated[int, typer.Option("--samples", "-k", help="Motions to generate (K).")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    guidance: Annotated[Optional[float], typer.Option(help="Classifier-free guidance weight (default: the model's).")] = None,  # noqa: UP007
+    guidance: Annotated[
+        float | None, typer.Option(help="Classifier-free guidance weight (default: the model's).")
+    ] = None,  # noqa: UP007
     steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
-    weights: Annotated[Optional[Path], typer.Option(help="Model prefix (PREFIX.json + PREFIX.safetensors).")] = None,  # noqa: UP007
+    weights: Annotated[Path | None, typer.Option(help="Model prefix (PREFIX.json + PREFIX.safetensors).")] = None,  # noqa: UP007
     formats: Annotated[str, typer.Option(help="Comma-separated: npz,bvh.")] = "npz,bvh",
 ) -> None:
     """Generate 3D motion (SMPL-24) from a 2D keypoint sequence of any length.

@@ -53,7 +53,12 @@ def write_generated(
             written += write_motion(motion, out / f"sample_{k}", formats)
     rep = dict(report or {})
     rep["samples"] = [
-        {"index": k, "fidelity_pck": _num(f.pck), "reprojection_error_torso": _num(f.error), "frames_fitted": f.frames}
+        {
+            "index": k,
+            "fidelity_pck": _num(f.pck),
+            "reprojection_error_torso": _num(f.error),
+            "frames_fitted": f.frames,
+        }
         for k, f in enumerate(generated.fidelity)
     ]
     rep["best_sample"] = generated.best

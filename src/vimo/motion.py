@@ -154,9 +154,7 @@ def facing_yaw(root_rotation: torch.Tensor) -> torch.Tensor:
     return torch.atan2(forward[..., 0], forward[..., 2])
 
 
-def canonicalize_root(
-    root_rotation: torch.Tensor, root_position: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
+def canonicalize_root(root_rotation: torch.Tensor, root_position: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Rotate about Y and translate so frame 0 has the pelvis at x = z = 0 facing +Z.
 
     root_rotation: (..., T, 3, 3); root_position: (..., T, 3). Returns both, transformed.

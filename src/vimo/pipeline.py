@@ -168,7 +168,10 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
 
     motions = [from_vector(out[i], fps=FPS) for i in range(k)]
     fidelity = [reprojection_fidelity(_markers(m), kp.data) for m in motions]
-    best = max(range(k), key=lambda i: (np.nan_to_num(fidelity[i].pck, nan=-1), -np.nan_to_num(fidelity[i].error, nan=1e9)))
+    best = max(
+        range(k),
+        key=lambda i: (np.nan_to_num(fidelity[i].pck, nan=-1), -np.nan_to_num(fidelity[i].error, nan=1e9)),
+    )
     return Generated(motions, fidelity, best)
 
 

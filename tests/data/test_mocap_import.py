@@ -107,7 +107,12 @@ def _write_mixamo_bvh(path, frames=40):
     chain = [("mixamorig:Spine", (0, 10, 0)), ("mixamorig:Spine1", (0, 12, 0)), ("mixamorig:Spine2", (0, 12, 0)),
              ("mixamorig:Neck", (0, 15, 0)), ("mixamorig:Head", (0, 10, 0))]  # fmt: skip
     for name, off in chain:
-        lines += [f"JOINT {name}", "{", "OFFSET {} {} {}".format(*off), "CHANNELS 3 Zrotation Xrotation Yrotation"]
+        lines += [
+            f"JOINT {name}",
+            "{",
+            "OFFSET {} {} {}".format(*off),
+            "CHANNELS 3 Zrotation Xrotation Yrotation",
+        ]
     lines += ["End Site", "{", "OFFSET 0 15 0", "}"] + ["}"] * len(chain)
     for side, x in (("Left", 9), ("Right", -9)):
         lines += [f"JOINT mixamorig:{side}UpLeg", "{", f"OFFSET {x} -6 0", "CHANNELS 3 Zrotation Xrotation Yrotation",

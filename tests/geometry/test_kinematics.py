@@ -30,5 +30,7 @@ def test_fk_batch_dimension_invariance_and_bone_lengths():
 
 def test_global_to_local_inverts_fk():
     rots = torch.from_numpy(Rotation.random(5 * 24, random_state=2).as_matrix()).reshape(5, 24, 3, 3)
-    fk = forward_kinematics(rots, torch.zeros(5, 3, dtype=rots.dtype), torch.from_numpy(SMPL.offsets).double(), SMPL.parents)
+    fk = forward_kinematics(
+        rots, torch.zeros(5, 3, dtype=rots.dtype), torch.from_numpy(SMPL.offsets).double(), SMPL.parents
+    )
     assert torch.allclose(global_to_local(fk.global_rotations, SMPL.parents), rots, atol=1e-10)

@@ -88,9 +88,7 @@ def _canonical(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
-def convert_by_name(
-    src_names: Sequence[str], data: np.ndarray, dst_names: Sequence[str] = COCO17_NAMES
-) -> np.ndarray:
+def convert_by_name(src_names: Sequence[str], data: np.ndarray, dst_names: Sequence[str] = COCO17_NAMES) -> np.ndarray:
     """(..., K_src, C) joints named ``src_names`` -> (..., K_dst, C) in the order of ``dst_names``.
 
     Names are matched case-insensitively (spaces and dashes read as underscores). A destination joint the
@@ -157,12 +155,7 @@ def _track_id(value: Any) -> int | None:
     """A track id from an int or a one-element list; None for absent or negative (untracked) ids."""
     if isinstance(value, list):
         value = value[0] if value else None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         return None
     return int(value)
 
@@ -311,9 +304,7 @@ def _parse_coco(doc: Any, path: Path) -> _Parsed:
     if names is None:
         names = _consistent_names(counts, "coco", str(path))
     elif counts != {len(names)}:
-        raise InputFormatError(
-            f"{path}: annotations have {sorted(counts)} keypoints, category names {len(names)}"
-        )
+        raise InputFormatError(f"{path}: annotations have {sorted(counts)} keypoints, category names {len(names)}")
     size = None
     sized = [im for im in order if isinstance(im.get("width"), int) and isinstance(im.get("height"), int)]
     if sized:
@@ -342,9 +333,7 @@ def _parse_mmpose(doc: Any, path: Path) -> _Parsed:
             try:
                 names = tuple(str(n) for _, n in sorted((int(k), n) for k, n in id2name.items()))
             except (TypeError, ValueError):
-                raise InputFormatError(
-                    f"{path}: meta_info.keypoint_id2name must map indices to names"
-                ) from None
+                raise InputFormatError(f"{path}: meta_info.keypoint_id2name must map indices to names") from None
         if "instance_info" not in doc:
             raise InputFormatError(f"{path}: expected MMPose predictions with 'instance_info'")
         doc = doc["instance_info"]
@@ -367,9 +356,7 @@ def _parse_mmpose(doc: Any, path: Path) -> _Parsed:
     if names is None:
         names = _consistent_names(counts, "mmpose", str(path))
     elif counts != {len(names)}:
-        raise InputFormatError(
-            f"{path}: instances have {sorted(counts)} keypoints, meta_info names {len(names)}"
-        )
+        raise InputFormatError(f"{path}: instances have {sorted(counts)} keypoints, meta_info names {len(names)}")
     return _Parsed(frames, names)
 
 
@@ -406,9 +393,7 @@ def _centre(det: _Detection) -> np.ndarray:
     return pts.mean(axis=0)
 
 
-def _select_person(
-    frames: list[list[_Detection]], person: int | None, source: str | Path
-) -> list[_Detection | None]:
+def _select_person(frames: list[list[_Detection]], person: int | None, source: str | Path) -> list[_Detection | None]:
     """One detection (or None) per frame: a track (``person``, else the highest summed score) or, without
     track ids, the first frame's best detection followed frame to frame (see the module docstring)."""
     tracks = {d.track for f in frames for d in f if d.track is not None}
@@ -445,9 +430,7 @@ def _select_person(
 def _resolve(file_value: Any, arg: Any, name: str, source: str | Path) -> Any:
     """The file's value, else the argument; an error if both are given and differ."""
     if file_value is not None and arg is not None and np.ravel(file_value).tolist() != np.ravel(arg).tolist():
-        raise InputFormatError(
-            f"{source}: the file says {name} {file_value}, the argument {arg}; omit {name}"
-        )
+        raise InputFormatError(f"{source}: the file says {name} {file_value}, the argument {arg}; omit {name}")
     return file_value if file_value is not None else arg
 
 
@@ -469,9 +452,7 @@ def _assemble(
     confident = data[..., 2] > 0
     if not confident.any():
         raise InputFormatError(f"{source}: no COCO-17 keypoint with confidence > 0 in any frame")
-    size = _resolve(
-        parsed.image_size, None if image_size is None else tuple(image_size), "image_size", source
-    )
+    size = _resolve(parsed.image_size, None if image_size is None else tuple(image_size), "image_size", source)
     if size is None:
         xy = data[confident][:, :2]
         size = (max(1, math.ceil(xy[:, 0].max())), max(1, math.ceil(xy[:, 1].max())))

@@ -161,9 +161,7 @@ def _scalar(arrays: dict[str, Any], keys: tuple[str, ...], source: str | Path) -
             except (TypeError, ValueError, IndexError):
                 value = float("nan")
             if not (np.isfinite(value) and value > 0):
-                raise InputFormatError(
-                    f"{source}: field {key!r} must be a positive number, got {arrays[key]!r}"
-                )
+                raise InputFormatError(f"{source}: field {key!r} must be a positive number, got {arrays[key]!r}")
             return value
     return None
 
@@ -178,13 +176,9 @@ def _text(arrays: dict[str, Any], key: str) -> str | None:
     return (item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item)).strip().lower()
 
 
-def _frame_rate(
-    file_fps: float | None, fps: float | None, source: str | Path, default: float | None
-) -> float:
+def _frame_rate(file_fps: float | None, fps: float | None, source: str | Path, default: float | None) -> float:
     if file_fps is not None and fps is not None and abs(file_fps - fps) > 1e-6:
-        raise InputFormatError(
-            f"{source}: the file says {file_fps:g} fps but fps={fps:g} was given; omit fps"
-        )
+        raise InputFormatError(f"{source}: the file says {file_fps:g} fps but fps={fps:g} was given; omit fps")
     rate = file_fps if file_fps is not None else fps if fps is not None else default
     if rate is None:
         raise InputFormatError(f"{source}: the file has no frame rate (mocap_framerate); pass fps=")
@@ -199,9 +193,7 @@ def _pose_rotations(poses: np.ndarray, num_joints: int) -> np.ndarray:
     return rots
 
 
-def _build(
-    rots: np.ndarray, root: np.ndarray, fps: float, source: str | Path, contacts: Any = None
-) -> Motion:
+def _build(rots: np.ndarray, root: np.ndarray, fps: float, source: str | Path, contacts: Any = None) -> Motion:
     if len(rots) == 0:
         raise InputFormatError(f"{source}: the motion has no frames")
     try:
@@ -220,9 +212,7 @@ def _same_length(source: str | Path, **fields: np.ndarray) -> None:
 def _gender(arrays: dict[str, Any], source: str | Path) -> str:
     gender = _text(arrays, "gender") or WRITE_GENDER
     if gender not in PELVIS_REST:
-        raise InputFormatError(
-            f"{source}: field 'gender' is {gender!r}; expected one of {', '.join(PELVIS_REST)}"
-        )
+        raise InputFormatError(f"{source}: field 'gender' is {gender!r}; expected one of {', '.join(PELVIS_REST)}")
     return gender
 
 
@@ -265,9 +255,7 @@ def _motion_from_arrays(arrays: dict[str, Any], source: str | Path, fps: float |
     rots = _pose_rotations(poses, SMPL.num_joints if width == 72 else NUM_BODY_JOINTS_SMPLH)
     rots[:, 0] = Y_TO_Z_UP.T @ rots[:, 0]
     root = (trans + pelvis_rest) @ Y_TO_Z_UP  # rows: A.T @ (trans + pelvis_rest)
-    rate = _frame_rate(
-        _scalar(arrays, ("mocap_framerate", "mocap_frame_rate", "fps"), source), fps, source, None
-    )
+    rate = _frame_rate(_scalar(arrays, ("mocap_framerate", "mocap_frame_rate", "fps"), source), fps, source, None)
     return _build(rots, root, rate, source)
 
 
@@ -338,9 +326,7 @@ def read_aist_pkl(path: str | Path, *, fps: float | None = None) -> Motion:
     except InputFormatError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unpickling failure is a malformed file
-        raise InputFormatError(
-            f"{path}: cannot read as an AIST++ pickle ({type(exc).__name__}: {exc})"
-        ) from None
+        raise InputFormatError(f"{path}: cannot read as an AIST++ pickle ({type(exc).__name__}: {exc})") from None
     if not isinstance(doc, dict) or not all(isinstance(k, str) for k in doc):
         raise InputFormatError(f"{path}: expected a dict of arrays (smpl_poses, smpl_trans, smpl_scaling)")
     if "smpl_poses" not in doc or "smpl_trans" not in doc:

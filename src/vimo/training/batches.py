@@ -6,11 +6,14 @@ import numpy as np
 import torch
 
 from vimo.conditioning import NormalizationConfig, normalize_keypoints
-from vimo.data.camera_sim import Regime, SimConfig, simulate_batch
+from vimo.data.camera_sim import COMMON_IMAGE_SIZES, Regime, SimConfig, simulate_batch
 from vimo.data.markers import coco_markers
 from vimo.geometry.kinematics import forward_kinematics
 from vimo.representation import split
 from vimo.skeleton import SMPL
+
+# Cameras for training and evaluation: every regime's defaults, landscape, portrait and square frames.
+CASUAL_SIM_CONFIG = SimConfig(image_size_choices=COMMON_IMAGE_SIZES)
 
 
 def window_joints(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -25,7 +28,7 @@ def simulate_condition(
     regimes: list[Regime],
     rng: np.random.Generator,
     *,
-    sim_config: SimConfig = SimConfig(),
+    sim_config: SimConfig = CASUAL_SIM_CONFIG,
     norm_config: NormalizationConfig = NormalizationConfig(),
     fps: float = 30.0,
 ) -> tuple[torch.Tensor, np.ndarray]:

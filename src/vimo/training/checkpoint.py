@@ -21,7 +21,12 @@ def _atomic_save(tensors: dict[str, torch.Tensor], meta: dict, path: Path) -> No
 
 
 def save_checkpoint(
-    path: Path, *, model: torch.nn.Module, ema: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer, meta: dict
+    path: Path,
+    *,
+    model: torch.nn.Module,
+    ema: dict[str, torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    meta: dict,
 ) -> None:
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     tensors.update({f"ema.{k}": v for k, v in ema.items()})
@@ -38,7 +43,11 @@ def save_checkpoint(
 
 
 def load_checkpoint(
-    path: Path, *, model: torch.nn.Module, ema: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer | None
+    path: Path,
+    *,
+    model: torch.nn.Module,
+    ema: dict[str, torch.Tensor],
+    optimizer: torch.optim.Optimizer | None,
 ) -> dict:
     tensors = load_file(str(path))
     meta = json.loads(path.with_suffix(".json").read_text())
@@ -55,6 +64,12 @@ def load_checkpoint(
             state.setdefault(int(idx), {}).update(scalars)
         groups = optimizer.state_dict()["param_groups"]
         for g, saved in zip(groups, meta["opt_groups"]):
-            g.update({k: (tuple(v) if isinstance(v, list) and k == "betas" else v) for k, v in saved.items() if k != "params"})
+            g.update(
+                {
+                    k: (tuple(v) if isinstance(v, list) and k == "betas" else v)
+                    for k, v in saved.items()
+                    if k != "params"
+                }
+            )
         optimizer.load_state_dict({"state": state, "param_groups": groups})
     return meta

@@ -23,7 +23,12 @@ def export_run(run_dir: Path, prefix: Path, *, guidance: float = 2.0) -> ViMo:
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     meta = load_checkpoint(ckpt, model=model, ema=ema, optimizer=None)
     model.load_state_dict(ema)
-    info = {"run": run_dir.name, "train_config": cfg["train"], "data_key": cfg.get("data_key"), **meta["state"]}
+    info = {
+        "run": run_dir.name,
+        "train_config": cfg["train"],
+        "data_key": cfg.get("data_key"),
+        **meta["state"],
+    }
     log_path = run_dir / "log.csv"
     if log_path.exists():
         rows = list(csv.DictReader(log_path.open()))

@@ -184,7 +184,12 @@ def fit(
             state.samples += cfg.batch_size
             state.wall_seconds += time.time() - t0
             if state.step % cfg.log_every == 0:
-                row = {"step": state.step, "wall_s": round(state.wall_seconds, 1), "lr": _lr_at(cfg, state.step), **losses}
+                row = {
+                    "step": state.step,
+                    "wall_s": round(state.wall_seconds, 1),
+                    "lr": _lr_at(cfg, state.step),
+                    **losses,
+                }
                 _append_csv(log_path, row)
                 if writer is not None:
                     for k, v in losses.items():

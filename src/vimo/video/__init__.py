@@ -1,0 +1,1 @@
+"""Video: frame reading and writing, 2D pose backends, person selection, keypoint cleaning."""
