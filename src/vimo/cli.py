@@ -61,6 +61,37 @@ def progress_bar() -> Progress:
     )  # fmt: skip
 
 
+@data_app.command("preview-camera")
+@user_errors
+def data_preview_camera(
+    motion: Annotated[Path, typer.Argument(help="Motion file (.bvh, .bvh.gz, .npz, .pkl).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output .mp4 or .gif.")],
+    regime: Annotated[str, typer.Option(help="static, moving, montage or tracking.")] = "moving",
+    seed: Annotated[int, typer.Option()] = 0,
+    seconds: Annotated[float, typer.Option(help="Length to preview.")] = 10.0,
+) -> None:
+    """Film a motion with the casual-camera simulator; write the 2D output next to the 3D truth.
+
+    Example: vimo data preview-camera ../shared/data/mocap/cmu/atelier_01-09/05/05_02.bvh.gz -o cam.mp4 --regime montage
+    """
+    import numpy as np
+
+    from vimo.data.camera_sim import Regime, simulate
+    from vimo.data.markers import motion_markers
+    from vimo.data.mocap import load_motion
+    from vimo.data.preview import write_camera_preview
+    from vimo.training.batches import CASUAL_SIM_CONFIG
+
+    try:
+        chosen = Regime(regime)
+    except ValueError:
+        raise VimoError(f"unknown --regime {regime!r}; choose one of {', '.join(r.value for r in Regime)}") from None
+    m = load_motion(motion)[: int(seconds * 30)]
+    sim = simulate(motion_markers(m), regime=chosen, config=CASUAL_SIM_CONFIG, rng=np.random.default_rng(seed))
+    path = write_camera_preview(m.joints(), sim, out)
+    console.print(f"wrote {path} ({len(m)} frames, cuts at {list(sim.cut_frames)})")
+
+
 @data_app.command("prepare")
 @user_errors
 def data_prepare(
@@ -201,6 +232,28 @@ def run(
     console.print(
         f"{out}: {generated.motions[0].num_frames} frames at 30 fps, {samples} sample(s); best #{generated.best} "
         f"fidelity PCK {best.pck:.2f} ({t2 - t1:.1f} s)"
+    )
+
+
+@app.command("demo")
+@user_errors
+def demo(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")] = Path("demo_output"),
+    seed: Annotated[int, typer.Option(help="Random seed (camera and sampling).")] = 0,
+) -> None:
+    """Run ViMo on the bundled default input and compare with the truth.
+
+    Example: vimo demo -o demo_output
+    """
+    from vimo.demo import run_demo
+
+    with console.status("generating the input, running ViMo..."):
+        result = run_demo(out, seed=seed)
+    for f in result.files:
+        console.print(f"  wrote {f}")
+    console.print(
+        f"PA-MPJPE against the truth: {result.pa_mpjpe_mm:.0f} mm; 2D fidelity (PCK@0.25 torso): "
+        f"{result.fidelity_pck:.2f}. Open {out}/input_preview.mp4 and {out}/comparison.png."
     )
 
 
