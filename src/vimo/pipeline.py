@@ -19,18 +19,16 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from vimo.conditioning import NormalizationConfig, normalize_keypoints
-from vimo.data.markers import coco_markers
+from vimo.data.markers import motion_markers
 from vimo.diffusion.sampling import Constraint, sample
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.errors import VimoError
 from vimo.eval.fidelity import Fidelity, reprojection_fidelity
-from vimo.geometry.kinematics import forward_kinematics
 from vimo.geometry.rotations import interpolate_rotations, rotation_about_y
 from vimo.keypoints import Keypoints2D
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion, facing_yaw
 from vimo.representation import DIM, MotionParts, Normalizer, canonicalize_vectors, from_vector, join, split
-from vimo.skeleton import SMPL
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "vimo-small"
 FPS = 30.0
@@ -167,7 +165,7 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
         prev_end = s + length
 
     motions = [from_vector(out[i], fps=FPS) for i in range(k)]
-    fidelity = [reprojection_fidelity(_markers(m), kp.data) for m in motions]
+    fidelity = [reprojection_fidelity(motion_markers(m), kp.data) for m in motions]
     best = max(
         range(k),
         key=lambda i: (np.nan_to_num(fidelity[i].pck, nan=-1), -np.nan_to_num(fidelity[i].error, nan=1e9)),
@@ -183,9 +181,3 @@ def _blend(a: torch.Tensor, b: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     rots = interpolate_rotations(pa.rotations, pb.rotations, w.view(1, -1, 1).expand(pa.rotations.shape[:-2]))
     contacts = torch.where(ww < 0.5, pa.contacts, pb.contacts)
     return join(MotionParts(contacts, root, rots))
-
-
-def _markers(motion: Motion) -> np.ndarray:
-    fk = forward_kinematics(torch.from_numpy(motion.rotations).double(), torch.from_numpy(motion.root_position).double(),
-                            torch.from_numpy(SMPL.offsets).double(), SMPL.parents)  # fmt: skip
-    return coco_markers(fk.positions.numpy(), fk.global_rotations.numpy())

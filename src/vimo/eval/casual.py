@@ -68,10 +68,13 @@ def references(cache: WindowCache, x_test: torch.Tensor, *, chunk: int = 2048) -
     query = gt_local[:, frames].flatten(1)  # (B, 15*72)
     for start in range(0, total, chunk):
         idx = torch.arange(start, min(total, start + chunk))
-        local = _local_pose(cache.batch("train", idx))
+        rows = cache.windows["train"][idx]
+        first = cache.seq_start[rows[:, 0]] + rows[:, 1]
+        # Only the sampled frames; facing-aligned pelvis-relative poses need no window canonicalisation.
+        local = _local_pose(cache.vectors[first[:, None] + frames[None, :]])  # (chunk, 15, 24, 3)
         pose_sum += local.double().sum((0, 1))
         count += local.shape[0] * local.shape[1]
-        d = torch.cdist(query, local[:, frames].flatten(1))  # (B, chunk)
+        d = torch.cdist(query, local.flatten(1))  # (B, chunk)
         m, arg = d.min(1)
         better = m < best_d
         best_d = torch.where(better, m, best_d)
@@ -127,3 +130,23 @@ def write_report(report: dict, out_dir: Path) -> None:
         "PA-MPJPE (mm), single sample, per camera regime\n\n" + markdown_table(report) + "\n\n"
         "MPJPE after root alignment (mm)\n\n" + markdown_table(report, "root_aligned_mpjpe_mm") + "\n"
     )
+
+
+def guidance_sweep(
+    vimo,
+    cache: WindowCache,
+    weights: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0),
+    *,
+    windows: int = 16,
+    steps: int = 50,
+    seed: int = 0,
+) -> dict[float, dict[str, float]]:
+    """Validation PA-MPJPE (mm) per guidance weight: per regime, mean and worst. Pick the lowest mean."""
+    out = {}
+    for w in weights:
+        scores = evaluate_windows(
+            vimo.model, cache, split="val", per_regime=windows, steps=steps, guidance=w, seed=seed
+        )
+        vals = {r: v["pa_mpjpe_mm"] for r, v in scores.items()}
+        out[w] = {**vals, "mean": float(np.mean(list(vals.values()))), "worst": float(max(vals.values()))}
+    return out
