@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vimo.data.dataset import WindowCache
+from vimo.data.prepare import PrepareConfig, prepare
+from vimo.data.synthetic import random_motion, walking_motion
+from vimo.io.bvh import write_bvh
+from vimo.representation import CONTACTS, ROOT, split
+
+
+@pytest.fixture
+def motion_tree(tmp_path):
+    src = tmp_path / "src"
+    (src / "a").mkdir(parents=True)
+    (src / "b").mkdir()
+    write_bvh(walking_motion(200), src / "a" / "walk.bvh")
+    write_bvh(random_motion(180, seed=1, amplitude=0.3).with_contacts(), src / "a" / "wiggle.bvh")
+    write_bvh(random_motion(100, seed=2), src / "b" / "short.bvh")  # shorter than a window
+    (src / "b" / "notes.txt").write_text("not a motion")
+    return src
+
+
+def test_prepare_builds_canonical_windows_with_mirrors(motion_tree, tmp_path):
+    out = tmp_path / "cache"
+    cfg = PrepareConfig(window=150, stride=25)
+    summary = prepare([motion_tree], out, config=cfg, workers=1)
+    assert summary.files == 3 and summary.too_short == 1 and not summary.failed
+    # walk: 200 frames -> starts 0, 25, 50 (3 windows), wiggle 180 -> 0, 25 (2); x2 for mirrors.
+    assert sum(summary.windows_by_split.values()) == 2 * (3 + 2)
+    cache = WindowCache.load(out)
+    meta = json.loads((out / "meta.json").read_text())
+    assert sum(r["mirrored"] for r in meta["sequences"]) == 2
+    split_name = next(k for k, v in summary.windows_by_split.items() if v)
+    batch = cache.batch(split_name, torch.arange(cache.num_windows(split_name)))
+    assert batch.shape[1:] == (150, 151)
+    parts = split(batch)
+    assert torch.allclose(parts.root_position[:, 0, 0], torch.zeros(len(batch)), atol=1e-5)
+    assert torch.allclose(parts.root_position[:, 0, 2], torch.zeros(len(batch)), atol=1e-5)
+    forward = parts.rotations[:, 0, 0, :, 2]
+    assert torch.all(forward[:, 2] > 0) and torch.allclose(forward[:, 0], torch.zeros(len(batch)), atol=1e-5)
+    assert set(np.unique(batch[..., CONTACTS].numpy())) <= {0.0, 1.0}
+    # The normaliser was fitted on these windows.
+    z = cache.normalizer.encode(batch)
+    assert float(z[..., ROOT].std()) < 5
+
+
+def test_cache_is_keyed_on_content_code_and_parameters(motion_tree, tmp_path):
+    out = tmp_path / "cache"
+    cfg = PrepareConfig(window=150, stride=25)
+    prepare([motion_tree], out, config=cfg, workers=1)
+    assert prepare([motion_tree], out, config=cfg, workers=1).up_to_date
+    # A parameter change rebuilds.
+    again = prepare([motion_tree], out, config=PrepareConfig(window=150, stride=50), workers=1)
+    assert not again.up_to_date and sum(again.windows_by_split.values()) == 2 * (2 + 1)
+    # A content change rebuilds (same file name, different motion).
+    write_bvh(walking_motion(260), motion_tree / "a" / "walk.bvh")
+    changed = prepare([motion_tree], out, config=PrepareConfig(window=150, stride=50), workers=1)
+    assert not changed.up_to_date and sum(changed.windows_by_split.values()) == 2 * (3 + 1)
+    # A code-version change rebuilds.
+    import vimo.data.prepare as prep
+
+    old = prep.CACHE_VERSION
+    try:
+        prep.CACHE_VERSION = old + "-test"
+        assert not prepare([motion_tree], out, config=PrepareConfig(window=150, stride=50), workers=1).up_to_date
+    finally:
+        prep.CACHE_VERSION = old
+
+
+def test_failures_are_reported_not_fatal(motion_tree, tmp_path):
+    (motion_tree / "b" / "broken.bvh").write_text("HIERARCHY\nROOT hip\n{\n")
+    summary = prepare([motion_tree], tmp_path / "cache", config=PrepareConfig(stride=50), workers=1)
+    assert any("broken" in k for k in summary.failed)
+    assert summary.files == 4
+
+
+def test_missing_source_is_a_clear_error(tmp_path):
+    from vimo.errors import VimoError
+
+    with pytest.raises(VimoError, match="no such file"):
+        prepare([tmp_path / "nope"], tmp_path / "cache")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(VimoError, match="no motion files"):
+        prepare([tmp_path / "empty"], tmp_path / "cache")
