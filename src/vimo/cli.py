@@ -151,6 +151,7 @@ def train(
     max_minutes: Annotated[float | None, typer.Option(help="Stop after this many minutes.")] = None,
     val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 1000,
     bf16: Annotated[bool, typer.Option(help="bf16 autocast (faster on CPUs with AVX512-BF16).")] = True,
+    conditioning: Annotated[str, typer.Option(help="Condition normalisation variant (ablation).")] = "default",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
@@ -165,11 +166,15 @@ def train(
 
     if config not in CONFIGS:
         raise VimoError(f"unknown --config {config!r}; choose one of {', '.join(CONFIGS)}")
+    from vimo.conditioning import VARIANTS
+
+    if conditioning not in VARIANTS:
+        raise VimoError(f"unknown --conditioning {conditioning!r}; choose one of {', '.join(VARIANTS)}")
     if threads:
         torch.set_num_threads(threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = TrainConfig(model=config, batch_size=batch_size, max_steps=max_steps, max_minutes=max_minutes,
-                      val_every=val_every, bf16=bf16, seed=seed)  # fmt: skip
+                      val_every=val_every, bf16=bf16, seed=seed, conditioning=conditioning)  # fmt: skip
     state = fit(cfg, data, out, resume=resume)
     console.print(f"{out}: step {state.step}, {state.samples} samples, {state.wall_seconds / 3600:.2f} h of training")
 

@@ -39,6 +39,18 @@ class NormalizationConfig:
     clip: float = 3.0  # clip normalised coordinates to +-clip torsos (after centring)
 
 
+# Named variants for the ablation in weights/MODEL_CARD.md (``vimo train --conditioning NAME``).
+VARIANTS: dict[str, NormalizationConfig] = {
+    "default": NormalizationConfig(),
+    # Without the 3 global-motion channels: pose only.
+    "no_motion": NormalizationConfig(motion_features=False),
+    # One scale per window (median over 151 frames): not invariant to zooms and cuts within a window.
+    "window_scale": NormalizationConfig(scale_window=151),
+    # No gap filling: every low-confidence frame stays masked.
+    "no_gap_fill": NormalizationConfig(max_gap=0),
+}
+
+
 def _fill_gaps(values: torch.Tensor, valid: torch.Tensor, max_gap: int | None) -> tuple[torch.Tensor, torch.Tensor]:
     """Linear interpolation along dim -2 (time) of values (..., T, C) where ``valid`` (..., T) is False,
     for gaps of at most ``max_gap`` frames (None = any gap between two valid frames). Returns

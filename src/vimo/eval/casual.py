@@ -91,7 +91,8 @@ def casual_report(vimo, cache: WindowCache, config: CasualConfig = CasualConfig(
     """{method: {regime: metrics}} for ViMo (1 sample) and the references (camera-independent)."""
     guidance = vimo.guidance if config.guidance is None else config.guidance
     vimo_scores = evaluate_windows(vimo.model, cache, split=config.split, per_regime=config.windows,
-                                   steps=config.steps, guidance=guidance, seed=config.seed)  # fmt: skip
+                                   steps=config.steps, guidance=guidance, seed=config.seed,
+                                   norm_config=vimo.norm_config)  # fmt: skip
     x_test = cache.batch(config.split, evaluation_indices(cache, config.split, config.windows))
     refs = references(cache, x_test)
     report = {"config": config.__dict__ | {"guidance": guidance}, "methods": {"vimo": vimo_scores}}

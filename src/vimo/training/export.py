@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+from vimo.conditioning import VARIANTS
 from vimo.errors import VimoError
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.pipeline import ViMo
@@ -34,6 +35,8 @@ def export_run(run_dir: Path, prefix: Path, *, guidance: float = 2.0) -> ViMo:
         rows = list(csv.DictReader(log_path.open()))
         if rows:
             info["last_losses"] = {k: float(v) for k, v in rows[-1].items() if k not in ("step",)}
-    vimo = ViMo(model.eval(), Normalizer.load(run_dir / "normalizer.safetensors"), guidance=guidance, info=info)
+    variant = cfg["train"].get("conditioning", "default")
+    vimo = ViMo(model.eval(), Normalizer.load(run_dir / "normalizer.safetensors"), VARIANTS[variant],
+                guidance=guidance, info=info)  # fmt: skip
     vimo.save(prefix)
     return vimo

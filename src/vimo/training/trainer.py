@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vimo.conditioning import VARIANTS
 from vimo.data.camera_sim import Regime, random_regimes
 from vimo.data.dataset import WindowCache
 from vimo.diffusion.scheduler import DDIMScheduler
@@ -51,6 +52,7 @@ class TrainConfig:
     val_windows: int = 12  # per camera regime
     val_steps: int = 20  # DDIM steps for the periodic validation (the model card uses 50)
     guidance: float = 2.0
+    conditioning: str = "default"  # key of vimo.conditioning.VARIANTS (condition normalisation)
     bf16: bool = True  # bf16 autocast (CPU: 1.24 vs 1.63 s per step of 32 here; bench/bench_training.py)
     seed: int = 0
 
@@ -94,7 +96,9 @@ def training_step(
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     idx = torch.from_numpy(rng.integers(0, cache.num_windows("train"), cfg.batch_size))
     x_metres = cache.batch("train", idx)
-    cond, _ = simulate_condition(x_metres, random_regimes(cfg.batch_size, rng), rng)
+    cond, _ = simulate_condition(
+        x_metres, random_regimes(cfg.batch_size, rng), rng, norm_config=VARIANTS[cfg.conditioning]
+    )
     x0 = cache.normalizer.encode(x_metres)
     t = torch.randint(1, scheduler.num_train_timesteps + 1, (cfg.batch_size,), generator=gen)
     x_t = scheduler.add_noise(x0, torch.randn(x0.shape, generator=gen), t)
@@ -239,7 +243,7 @@ def _tensorboard(out_dir: Path):
 def _validate_and_log(model, ema, cache, cfg: TrainConfig, state: TrainState, out_dir: Path, writer) -> None:
     results = evaluate_windows(
         ema_model(model, ema), cache, split="val", per_regime=cfg.val_windows, steps=cfg.val_steps,
-        guidance=cfg.guidance, seed=1234,
+        guidance=cfg.guidance, seed=1234, norm_config=VARIANTS[cfg.conditioning],
     )  # fmt: skip
     for regime, metrics in results.items():
         _append_csv(out_dir / "val.csv", {"step": state.step, "regime": regime, **metrics})

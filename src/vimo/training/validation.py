@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vimo.conditioning import NormalizationConfig
 from vimo.data.camera_sim import Regime
 from vimo.data.dataset import WindowCache
 from vimo.diffusion.sampling import sample
@@ -33,6 +34,7 @@ def evaluate_windows(
     seed: int = 0,
     regimes: tuple[Regime, ...] = tuple(Regime),
     batch: int = 16,
+    norm_config: NormalizationConfig = NormalizationConfig(),
 ) -> dict[str, dict[str, float]]:
     """Per regime: MPJPE, root-aligned MPJPE, PA-MPJPE (mm) and foot skating (m/s), one sample each."""
     model.eval()
@@ -44,7 +46,7 @@ def evaluate_windows(
     out: dict[str, dict[str, float]] = {}
     for r_i, regime in enumerate(regimes):
         rng = np.random.default_rng([seed, r_i])
-        cond, _ = simulate_condition(x_metres, [regime] * len(idx), rng)
+        cond, _ = simulate_condition(x_metres, [regime] * len(idx), rng, norm_config=norm_config)
         preds = []
         for b in range(0, len(idx), batch):
             c = cond[b : b + batch]

@@ -1,0 +1,599 @@
+"""Mannequin renderer: a shaded human figure from SMPL-24 joints, ray-cast on the CPU with numpy.
+
+The figure is a union of capsules (one per SMPL bone, plus a few that fill out the torso), a sphere
+head with eyes, nose and hair, all ray-cast per pixel against a depth buffer, so occlusion is
+exact (no painter's-order artefacts). Shading is Lambert with a light fixed to the camera (a
+"head light" from the upper left) plus ambient. The ground is the plane y = ``floor_y`` with a
+grid of ``grid_step`` metres; above the horizon a plain background.
+
+The figure is deliberately human-like enough for 2D pose detectors: MediaPipe BlazePose finds it
+(tests/video/test_render.py checks the detected COCO keypoints against the projected truth).
+
+Cameras follow ``vimo.geometry.camera`` (OpenCV convention, ``x_cam = R @ x_world + t``): a
+``CameraPath`` holds one pinhole camera per frame (R, t, focal, principal) and the image size,
+the same fields as ``vimo.data.camera_sim.SimResult``, which can be passed directly.
+
+Shapes: joints (T, 24, 3) world metres, Y up; images (H, W, 3) uint8 RGB.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+import torch
+
+from vimo.geometry.camera import look_at
+from vimo.geometry.kinematics import forward_kinematics
+from vimo.motion import Motion
+from vimo.skeleton import SMPL
+from vimo.video.writer import write_video
+
+# --------------------------------------------------------------------------------------------
+# Cameras
+
+
+class HasCameras(Protocol):
+    """Anything with per-frame pinhole cameras, e.g. ``SimResult``."""
+
+    R: np.ndarray
+    t: np.ndarray
+    focal: np.ndarray
+    principal: np.ndarray
+    image_size: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CameraPath:
+    """One pinhole camera per frame (OpenCV convention; see ``vimo.geometry.camera``).
+
+    R: (T, 3, 3) world-to-camera rotations; t: (T, 3) translations (metres);
+    focal: (T,) pixels; principal: (T, 2) pixels; image_size: (width, height) pixels.
+    """
+
+    R: np.ndarray
+    t: np.ndarray
+    focal: np.ndarray
+    principal: np.ndarray
+    image_size: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        R = np.asarray(self.R, dtype=np.float64)
+        num = R.shape[0] if R.ndim == 3 else -1
+        t = np.asarray(self.t, dtype=np.float64)
+        focal = np.asarray(self.focal, dtype=np.float64)
+        principal = np.asarray(self.principal, dtype=np.float64)
+        if R.shape != (num, 3, 3) or t.shape != (num, 3) or focal.shape != (num,) or principal.shape != (num, 2):
+            raise ValueError(
+                "CameraPath: expected R (T, 3, 3), t (T, 3), focal (T,), principal (T, 2); got "
+                f"{R.shape}, {t.shape}, {focal.shape}, {principal.shape}"
+            )
+        w, h = (int(v) for v in self.image_size)
+        if w <= 0 or h <= 0:
+            raise ValueError(f"CameraPath: image_size must be positive (width, height), got {self.image_size}")
+        for name, value in (("R", R), ("t", t), ("focal", focal), ("principal", principal), ("image_size", (w, h))):
+            object.__setattr__(self, name, value)
+
+    def __len__(self) -> int:
+        return self.R.shape[0]
+
+    @classmethod
+    def from_cameras(cls, cameras: HasCameras) -> CameraPath:
+        """From any object with the fields R, t, focal, principal, image_size (e.g. a ``SimResult``)."""
+        if isinstance(cameras, CameraPath):
+            return cameras
+        return cls(cameras.R, cameras.t, cameras.focal, cameras.principal, tuple(cameras.image_size))
+
+    @classmethod
+    def static(
+        cls,
+        eye: Sequence[float],
+        target: Sequence[float],
+        *,
+        frames: int,
+        image_size: tuple[int, int] = (640, 480),
+        focal: float | None = None,
+    ) -> CameraPath:
+        """A tripod camera at ``eye`` looking at ``target`` (world metres) for ``frames`` frames.
+
+        focal: pixels; default the image width (a ~53 degree horizontal field of view).
+        """
+        R, t = look_at(np.asarray(eye, np.float64), np.asarray(target, np.float64))
+        w, h = image_size
+        f = float(w if focal is None else focal)
+        return cls(
+            np.broadcast_to(R, (frames, 3, 3)),
+            np.broadcast_to(t, (frames, 3)),
+            np.full(frames, f),
+            np.broadcast_to([w / 2.0, h / 2.0], (frames, 2)),
+            (w, h),
+        )
+
+    @classmethod
+    def follow(
+        cls,
+        joints: np.ndarray,
+        *,
+        image_size: tuple[int, int] = (480, 480),
+        distance: float = 4.0,
+        azimuth_deg: float = 30.0,
+        elevation_deg: float = 12.0,
+        smoothing_s: float = 0.5,
+        fps: float = 30.0,
+    ) -> CameraPath:
+        """A camera that follows the pelvis (smoothed) from a fixed direction.
+
+        joints: (T, 24, 3). azimuth about +Y from the +Z axis (0: in front of a figure facing +Z),
+        elevation above the horizon; distance in metres; focal fits a 2.4 m tall view at ``distance``.
+        """
+        root = _smooth(np.asarray(joints, np.float64)[:, 0], smoothing_s * fps)
+        target = root * [1.0, 0.0, 1.0] + [0.0, 0.9, 0.0]
+        az, el = np.deg2rad(azimuth_deg), np.deg2rad(elevation_deg)
+        direction = np.array([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)])
+        R, t = look_at(target + distance * direction, target)
+        w, h = image_size
+        frames = len(root)
+        return cls(R, t, np.full(frames, h * distance / 2.4), np.broadcast_to([w / 2.0, h / 2.0], (frames, 2)), (w, h))
+
+    @classmethod
+    def overview(
+        cls,
+        joints: np.ndarray,
+        *,
+        image_size: tuple[int, int] = (480, 480),
+        azimuth_deg: float = 30.0,
+        elevation_deg: float = 15.0,
+    ) -> CameraPath:
+        """A fixed camera that keeps the whole motion (all frames of joints (T, 24, 3)) in view."""
+        joints = np.asarray(joints, np.float64)
+        lo, hi = joints.reshape(-1, 3).min(0), joints.reshape(-1, 3).max(0)
+        centre = (lo + hi) / 2.0
+        radius = max(0.5 * float(np.linalg.norm(hi - lo)), 1.0)
+        w, h = image_size
+        focal = float(min(w, h))  # ~53 degrees across the shorter side
+        distance = 1.15 * radius * focal / (min(w, h) / 2.0) + radius
+        az, el = np.deg2rad(azimuth_deg), np.deg2rad(elevation_deg)
+        direction = np.array([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)])
+        return cls.static(centre + distance * direction, centre, frames=len(joints), image_size=image_size, focal=focal)
+
+
+def _smooth(x: np.ndarray, window: float) -> np.ndarray:
+    """Centred moving average of (T, D) over ``window`` frames (edges: shorter windows)."""
+    half = int(round(window / 2))
+    if half < 1 or len(x) < 2:
+        return x
+    csum = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
+    idx = np.arange(len(x))
+    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, len(x))
+    return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
+
+
+# --------------------------------------------------------------------------------------------
+# The figure
+
+
+@dataclass(frozen=True)
+class MannequinStyle:
+    """Colours (RGB 0-255) of the figure's materials."""
+
+    skin: tuple[int, int, int] = (226, 178, 146)
+    shirt: tuple[int, int, int] = (52, 98, 186)
+    trousers: tuple[int, int, int] = (58, 58, 72)
+    shoes: tuple[int, int, int] = (35, 32, 30)
+    hair: tuple[int, int, int] = (58, 40, 28)
+    eyes: tuple[int, int, int] = (25, 25, 30)
+
+
+BYSTANDER_STYLE = MannequinStyle(shirt=(176, 64, 52), trousers=(120, 104, 80))
+
+
+@dataclass(frozen=True)
+class _Part:
+    a: str  # SMPL joint at one end
+    b: str  # SMPL joint at the other end (a == b: a sphere)
+    radius: float  # metres
+    material: str  # MannequinStyle field
+    shift: tuple[float, float] = (0.0, 0.0)  # move the ends along a -> b by these fractions (a, b)
+
+
+# Capsules between SMPL joints (radii in metres, roughly an adult's limb and trunk thickness).
+BODY_PARTS: tuple[_Part, ...] = (
+    _Part("pelvis", "spine1", 0.115, "trousers"),
+    _Part("left_hip", "right_hip", 0.095, "trousers"),
+    _Part("spine1", "spine2", 0.12, "shirt"),
+    _Part("spine2", "spine3", 0.125, "shirt"),
+    _Part("left_hip", "left_collar", 0.075, "shirt", (0.25, 0.0)),
+    _Part("right_hip", "right_collar", 0.075, "shirt", (0.25, 0.0)),
+    _Part("spine3", "neck", 0.09, "shirt"),
+    _Part("left_collar", "left_shoulder", 0.07, "shirt"),
+    _Part("right_collar", "right_shoulder", 0.07, "shirt"),
+    _Part("neck", "head", 0.052, "skin"),
+    _Part("left_hip", "left_knee", 0.075, "trousers"),
+    _Part("right_hip", "right_knee", 0.075, "trousers"),
+    _Part("left_knee", "left_ankle", 0.055, "trousers"),
+    _Part("right_knee", "right_ankle", 0.055, "trousers"),
+    _Part("left_ankle", "left_foot", 0.045, "shoes", (-0.35, 0.15)),
+    _Part("right_ankle", "right_foot", 0.045, "shoes", (-0.35, 0.15)),
+    _Part("left_shoulder", "left_elbow", 0.05, "shirt"),
+    _Part("right_shoulder", "right_elbow", 0.05, "shirt"),
+    _Part("left_elbow", "left_wrist", 0.04, "skin"),
+    _Part("right_elbow", "right_wrist", 0.04, "skin"),
+    _Part("left_wrist", "left_hand", 0.038, "skin", (0.0, 0.3)),
+    _Part("right_wrist", "right_hand", 0.038, "skin", (0.0, 0.3)),
+)
+
+# Head spheres: (centre offset in the head joint's frame (+X left, +Y up, +Z forward), radius, material).
+HEAD_PARTS: tuple[tuple[tuple[float, float, float], float, str], ...] = (
+    ((0.0, 0.035, 0.02), 0.1, "skin"),
+    ((0.0, 0.06, -0.005), 0.102, "hair"),  # a cap of hair: covers the top and back of the skull
+    ((0.034, 0.055, 0.105), 0.016, "eyes"),
+    ((-0.034, 0.055, 0.105), 0.016, "eyes"),
+    ((0.0, 0.02, 0.122), 0.02, "skin"),  # nose
+    ((0.098, 0.03, 0.01), 0.025, "skin"),  # ears
+    ((-0.098, 0.03, 0.01), 0.025, "skin"),
+)
+
+_MATERIALS = ("skin", "shirt", "trousers", "shoes", "hair", "eyes")
+_J = SMPL.index
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A posed figure to render: joints (T, 24, 3) world metres and the head's frame
+    head_rotations (T, 3, 3) (joint-to-world; columns = the head's left, up, forward axes)."""
+
+    joints: np.ndarray
+    head_rotations: np.ndarray
+    style: MannequinStyle = MannequinStyle()
+
+    @classmethod
+    def of(cls, source: Motion | np.ndarray | Figure, style: MannequinStyle | None = None) -> Figure:
+        """From a ``Motion`` (the head's frame from forward kinematics) or joints (T, 24, 3)
+        (the head's frame estimated from the neck, head and shoulders)."""
+        if isinstance(source, Figure):
+            return source if style is None else cls(source.joints, source.head_rotations, style)
+        style = style or MannequinStyle()
+        if isinstance(source, Motion):
+            fk = forward_kinematics(
+                torch.from_numpy(source.rotations),
+                torch.from_numpy(source.root_position),
+                torch.from_numpy(SMPL.offsets),
+                SMPL.parents,
+            )
+            return cls(fk.positions.numpy().astype(np.float64), fk.global_rotations[:, _J("head")].numpy(), style)
+        joints = np.asarray(source, dtype=np.float64)
+        if joints.ndim != 3 or joints.shape[1:] != (SMPL.num_joints, 3):
+            raise ValueError(f"render: joints must be (T, {SMPL.num_joints}, 3), got {joints.shape}")
+        return cls(joints, head_frame(joints), style)
+
+    def __len__(self) -> int:
+        return self.joints.shape[0]
+
+
+def head_frame(joints: np.ndarray) -> np.ndarray:
+    """(T, 24, 3) joints -> (T, 3, 3) head rotations: up along neck -> head, left from the shoulders."""
+    up = _unit(joints[:, _J("head")] - joints[:, _J("neck")])
+    left = joints[:, _J("left_shoulder")] - joints[:, _J("right_shoulder")]
+    left = _unit(left - (left * up).sum(-1, keepdims=True) * up)
+    forward = np.cross(left, up)
+    return np.stack([left, up, forward], axis=-1)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+def _primitives(fig: Figure, k: int) -> list[tuple[np.ndarray, np.ndarray, float, np.ndarray]]:
+    """Frame k of a figure as capsules (a (3,), b (3,), radius, colour (3,) float RGB 0-1) in world metres."""
+    joints = fig.joints[k]
+    colour = {m: np.asarray(getattr(fig.style, m), np.float64) / 255.0 for m in _MATERIALS}
+    out = []
+    for part in BODY_PARTS:
+        a, b = joints[_J(part.a)], joints[_J(part.b)]
+        a, b = a + part.shift[0] * (b - a), b + part.shift[1] * (b - a)
+        out.append((a, b, part.radius, colour[part.material]))
+    head, rot = joints[_J("head")], fig.head_rotations[k]
+    for offset, radius, material in HEAD_PARTS:
+        centre = head + rot @ np.asarray(offset)
+        out.append((centre, centre, radius, colour[material]))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Ray casting
+
+_LIGHT = _unit(np.array([-0.35, -0.55, -0.76]))  # camera coordinates: towards the light (upper left, behind the camera)
+_AMBIENT = 0.38
+_SKY = np.array([0.86, 0.88, 0.9])
+_FLOOR = np.array([0.74, 0.73, 0.7])
+_GRID = np.array([0.52, 0.52, 0.52])
+
+
+@dataclass(frozen=True)
+class SceneStyle:
+    """Ground and background. floor_y: the ground's height (metres; None = the feet's lowest level)."""
+
+    floor_y: float | None = None
+    grid_step: float = 0.5  # metres between grid lines
+    grid_width: float = 0.012  # metres
+    supersample: int = 1  # render at this factor and downscale (anti-aliasing)
+
+
+def render_frames(
+    figures: Motion | np.ndarray | Figure | Sequence[Motion | np.ndarray | Figure],
+    cameras: HasCameras,
+    *,
+    scene: SceneStyle = SceneStyle(),
+) -> Iterator[np.ndarray]:
+    """Render one or more figures (a Motion, joints (T, 24, 3) or a Figure, or a list of them, all
+    of T frames) under per-frame cameras; yields T images (H, W, 3) uint8 RGB.
+
+    Figures after the first get ``BYSTANDER_STYLE`` unless given as a ``Figure`` with a style.
+    """
+    cams = CameraPath.from_cameras(cameras)
+    figs = _figures(figures)
+    num = len(figs[0])
+    if any(len(f) != num for f in figs) or len(cams) != num:
+        raise ValueError(
+            f"render_frames: figures have {[len(f) for f in figs]} frames and cameras {len(cams)}; expected equal"
+        )
+    floor_y = scene.floor_y
+    if floor_y is None:
+        floor_y = float(min(np.percentile(f.joints[:, :, 1].min(axis=1), 5) for f in figs)) - 0.05
+    renderer = _Renderer(cams.image_size, floor_y, scene)
+    for k in range(num):
+        prims = [p for f in figs for p in _primitives(f, k)]
+        yield renderer(prims, cams.R[k], cams.t[k], cams.focal[k], cams.principal[k])
+
+
+def render_frame(
+    figures: Motion | np.ndarray | Figure | Sequence[Motion | np.ndarray | Figure],
+    cameras: HasCameras,
+    frame: int = 0,
+    *,
+    scene: SceneStyle = SceneStyle(),
+) -> np.ndarray:
+    """One frame of ``render_frames`` (H, W, 3) uint8."""
+    figs = [_slice(f, frame) for f in _figures(figures)]
+    cams = CameraPath.from_cameras(cameras)
+    one = CameraPath(cams.R[frame : frame + 1], cams.t[frame : frame + 1], cams.focal[frame : frame + 1],
+                     cams.principal[frame : frame + 1], cams.image_size)  # fmt: skip
+    if scene.floor_y is None:
+        full = _figures(figures)
+        floor = float(min(np.percentile(f.joints[:, :, 1].min(axis=1), 5) for f in full)) - 0.05
+        scene = SceneStyle(floor, scene.grid_step, scene.grid_width, scene.supersample)
+    return next(render_frames(figs, one, scene=scene))
+
+
+def _slice(fig: Figure, k: int) -> Figure:
+    return Figure(fig.joints[k : k + 1], fig.head_rotations[k : k + 1], fig.style)
+
+
+def _figures(figures: object) -> list[Figure]:
+    if isinstance(figures, (Motion, Figure)) or (isinstance(figures, np.ndarray) and figures.ndim == 3):
+        figures = [figures]
+    out = []
+    for i, f in enumerate(figures):  # type: ignore[union-attr]
+        style = None if isinstance(f, Figure) else (MannequinStyle() if i == 0 else BYSTANDER_STYLE)
+        out.append(Figure.of(f, style))
+    if not out:
+        raise ValueError("render: no figures given")
+    return out
+
+
+class _Renderer:
+    """Ray-casts frames; keeps the pixel rays and the ground image of the last camera (a static
+    camera re-renders only the figures)."""
+
+    def __init__(self, image_size: tuple[int, int], floor_y: float, scene: SceneStyle) -> None:
+        self.scale = max(1, int(scene.supersample))
+        self.image_size = image_size
+        self.floor_y = floor_y
+        self.scene = scene
+        self._rays_key: tuple[float, ...] | None = None
+        self._ground_key: bytes | None = None
+
+    def _rays(self, f: float, cx: float, cy: float) -> np.ndarray:
+        """Unit ray directions (H, W, 3) in camera coordinates through the pixel centres."""
+        key = (f, cx, cy)
+        if key != self._rays_key:
+            w, h = self.image_size[0] * self.scale, self.image_size[1] * self.scale
+            u = (np.arange(w) + 0.5 - cx) / f
+            v = (np.arange(h) + 0.5 - cy) / f
+            dirs = np.stack(np.broadcast_arrays(u[None, :], v[:, None], np.ones((1, 1))), axis=-1)
+            self.dirs = dirs / np.linalg.norm(dirs, axis=-1, keepdims=True)
+            self._rays_key = key
+        return self.dirs
+
+    def __call__(
+        self,
+        prims: list[tuple[np.ndarray, np.ndarray, float, np.ndarray]],
+        R: np.ndarray,
+        t: np.ndarray,
+        focal: float,
+        principal: np.ndarray,
+    ) -> np.ndarray:
+        s = self.scale
+        f, cx, cy = focal * s, principal[0] * s, principal[1] * s
+        dirs = self._rays(f, cx, cy)
+        h, w = dirs.shape[:2]
+        key = np.concatenate([R.ravel(), t, [f, cx, cy]]).tobytes()
+        if key != self._ground_key:
+            self.ground = _ground(dirs, R, t, self.floor_y, self.scene)
+            self._ground_key = key
+        image, depth = self.ground[0].copy(), self.ground[1].copy()
+        for a, b, radius, colour in prims:
+            a_c, b_c = R @ a + t, R @ b + t
+            box = _screen_box(a_c, b_c, radius, f, cx, cy, w, h)
+            if box is None:
+                continue
+            x0, y0, x1, y1 = box
+            d = dirs[y0:y1, x0:x1]
+            dist, normal = _ray_capsule(d, a_c, b_c, radius)
+            hit = dist < depth[y0:y1, x0:x1]
+            if not hit.any():
+                continue
+            shade = _AMBIENT + (1.0 - _AMBIENT) * np.clip(normal @ _LIGHT, 0.0, 1.0)
+            depth[y0:y1, x0:x1] = np.where(hit, dist, depth[y0:y1, x0:x1])
+            image[y0:y1, x0:x1] = np.where(hit[..., None], shade[..., None] * colour, image[y0:y1, x0:x1])
+        out = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        if s > 1:
+            out = cv2.resize(out, self.image_size, interpolation=cv2.INTER_AREA)
+        return out
+
+
+def _ground(
+    dirs: np.ndarray, R: np.ndarray, t: np.ndarray, floor_y: float, scene: SceneStyle
+) -> tuple[np.ndarray, np.ndarray]:
+    """Background with a gridded floor plane y = floor_y: colours (H, W, 3) in [0, 1] and ray depth."""
+    h, w = dirs.shape[:2]
+    normal = R[:, 1]  # world +Y in camera coordinates
+    origin_height = -(R.T @ t)[1] - floor_y  # camera height above the floor
+    along = dirs @ normal  # (H, W) rate of height change along each ray
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dist = np.where(along < -1e-6, origin_height / -along, np.inf)
+    if origin_height <= 0:
+        dist = np.full((h, w), np.inf)
+    image = np.broadcast_to(_SKY, (h, w, 3)).copy()
+    floor = np.isfinite(dist)
+    if floor.any():
+        pts_cam = dirs[floor] * dist[floor][:, None]
+        world = (pts_cam - t) @ R  # R.T @ (p - t) row-wise
+        gx, gz = world[:, 0] / scene.grid_step, world[:, 2] / scene.grid_step
+        line = np.minimum(np.abs(gx - np.round(gx)), np.abs(gz - np.round(gz))) * scene.grid_step
+        fade = np.exp(-dist[floor] / 25.0)[:, None]  # grid and floor fade into the background far away
+        colour = np.where((line < scene.grid_width)[:, None], _GRID, _FLOOR)
+        image[floor] = fade * colour + (1 - fade) * _SKY
+    return image, dist
+
+
+def _screen_box(
+    a: np.ndarray, b: np.ndarray, radius: float, f: float, cx: float, cy: float, w: int, h: int
+) -> tuple[int, int, int, int] | None:
+    """Conservative pixel box (x0, y0, x1, y1) of a capsule in camera coordinates; None if off screen."""
+    near = min(a[2], b[2]) - radius
+    if max(a[2], b[2]) + radius <= 1e-3:
+        return None
+    if near <= 1e-3:  # reaches behind the camera: test the whole image
+        return 0, 0, w, h
+    pts = np.stack([a, b])
+    px = f * pts[:, :2] / pts[:, 2:3] + [cx, cy]
+    pad = f * radius / near * 1.05 + 2
+    x0, y0 = np.floor(px.min(0) - pad).astype(int)
+    x1, y1 = np.ceil(px.max(0) + pad).astype(int)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _ray_capsule(d: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rays from the origin along unit directions d (..., 3) against the capsule of segment a-b and
+    ``radius``: distance to the first hit (inf where missed) and the unit normal there (..., 3).
+
+    The capsule is the union of a finite cylinder and two end spheres; the first hit on the union is
+    the nearest of the first hits on the three parts.
+    """
+    axis = b - a
+    length = float(np.linalg.norm(axis))
+    best = np.full(d.shape[:-1], np.inf)
+    for centre in (a, b) if length > 1e-9 else (a,):  # end spheres: |t d - c|^2 = r^2
+        dc = d @ centre
+        disc = dc**2 - (centre @ centre - radius**2)
+        hit_t = dc - np.sqrt(np.maximum(disc, 0.0))
+        best = np.where((disc >= 0) & (hit_t > 0) & (hit_t < best), hit_t, best)
+    if length > 1e-9:  # cylinder: the distance from the axis is r
+        u = axis / length
+        oa = -a  # ray origin relative to a
+        w = oa - (oa @ u) * u
+        dv = d - (d @ u)[..., None] * u
+        qa = (dv * dv).sum(-1)
+        qb = dv @ w
+        qc = w @ w - radius**2
+        disc = qb**2 - qa * qc
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hit_t = (-qb - np.sqrt(np.maximum(disc, 0.0))) / qa
+        along = oa @ u + hit_t * (d @ u)
+        ok = (disc >= 0) & (qa > 1e-12) & (hit_t > 0) & (along >= 0) & (along <= length) & (hit_t < best)
+        best = np.where(ok, hit_t, best)
+    point = d * np.where(np.isfinite(best), best, 0.0)[..., None]
+    if length > 1e-9:
+        s = np.clip((point - a) @ (axis / length), 0.0, length)
+        closest = a + s[..., None] * (axis / length)
+    else:
+        closest = a
+    normal = (point - closest) / radius
+    return best, normal
+
+
+# --------------------------------------------------------------------------------------------
+# Videos
+
+
+def render_video(
+    motion: Motion | np.ndarray | Sequence[Motion | np.ndarray | Figure],
+    cameras: HasCameras,
+    path: str | os.PathLike,
+    fps: float | None = None,
+    *,
+    scene: SceneStyle = SceneStyle(),
+) -> Path:
+    """Render ``motion`` (or several figures) under ``cameras`` to an .mp4/.gif; returns the path.
+
+    fps: default the motion's (the first figure's, if a Motion), else 30.
+    """
+    if fps is None:
+        first = motion if isinstance(motion, Motion) else None
+        if first is None and isinstance(motion, Sequence) and motion and isinstance(motion[0], Motion):
+            first = motion[0]
+        fps = first.fps if first is not None else 30.0
+    return write_video(render_frames(motion, cameras, scene=scene), path, fps)
+
+
+def render_side_by_side(
+    frames_left: Iterable[np.ndarray] | None,
+    motion: Motion,
+    path: str | os.PathLike,
+    *,
+    fps: float | None = None,
+    panel_height: int = 360,
+    scene: SceneStyle = SceneStyle(),
+) -> Path:
+    """A preview video: [input frames | the motion from a fixed camera | from a follow camera].
+
+    frames_left: (H, W, 3) uint8 images (e.g. the source video) or None for no left panel; the
+    video stops at the shorter of the two. Each panel is scaled to ``panel_height`` pixels.
+    """
+    joints = motion.joints().astype(np.float64)
+    size = (panel_height, panel_height)
+    figure = Figure.of(motion)
+    fixed = render_frames(figure, CameraPath.overview(joints, image_size=size), scene=scene)
+    follow = render_frames(figure, CameraPath.follow(joints, image_size=size, fps=motion.fps), scene=scene)
+
+    def frames() -> Iterator[np.ndarray]:
+        lefts: Iterable[np.ndarray | None] = frames_left if frames_left is not None else iter(lambda: None, 0)
+        for left, a, b in zip(lefts, fixed, follow):
+            panels = []
+            if left is not None:
+                left = np.asarray(left)
+                width = int(round(left.shape[1] * panel_height / left.shape[0]))
+                panels += [cv2.resize(left, (width, panel_height), interpolation=cv2.INTER_AREA), _gap(panel_height)]
+            _label(a, "3D: fixed view")
+            _label(b, "3D: follow view")
+            panels += [a, _gap(panel_height), b]
+            yield np.concatenate(panels, axis=1)
+
+    return write_video(frames(), path, motion.fps if fps is None else fps)
+
+
+def _gap(height: int) -> np.ndarray:
+    return np.full((height, 4, 3), 20, np.uint8)
+
+
+def _label(img: np.ndarray, text: str) -> None:
+    cv2.putText(img, text, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (40, 40, 40), 1, cv2.LINE_AA)
