@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from vimo.errors import InputFormatError
+from vimo.io.atomic import atomic_open
+from vimo.skeleton import mirror_map
 
 COCO17_NAMES: tuple[str, ...] = (
     "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
@@ -30,20 +31,8 @@ COCO17_NAMES: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _flip_map(names: tuple[str, ...]) -> tuple[int, ...]:
-    out = []
-    for name in names:
-        if name.startswith("left_"):
-            out.append(names.index("right_" + name[5:]))
-        elif name.startswith("right_"):
-            out.append(names.index("left_" + name[6:]))
-        else:
-            out.append(names.index(name))
-    return tuple(out)
-
-
 # Index map swapping left_* and right_* keypoints (the nose maps to itself).
-COCO17_FLIP: tuple[int, ...] = _flip_map(COCO17_NAMES)
+COCO17_FLIP: tuple[int, ...] = tuple(mirror_map(COCO17_NAMES))
 NUM_KEYPOINTS = len(COCO17_NAMES)
 JSON_FORMAT = "vimo-keypoints/1"
 
@@ -165,7 +154,8 @@ class Keypoints2D:
             "joint_names": list(COCO17_NAMES),
         }
         text = json.dumps(header)[:-1] + ',\n"frames": [\n' + frames + "\n]}\n"
-        _atomic_write_text(path, text)
+        with atomic_open(path) as fh:
+            fh.write(text)
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> Keypoints2D:
@@ -216,16 +206,3 @@ class Keypoints2D:
             return cls(data, doc["fps"], tuple(doc["image_size"]))
         except (InputFormatError, TypeError, ValueError) as exc:
             raise InputFormatError(f"{path}: {exc}") from None
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to a temp file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as fh:  # "x": never clobber; permissions follow the umask
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -54,6 +54,20 @@ REST_OFFSETS = np.array(
 CONTACT_JOINT_NAMES: tuple[str, ...] = ("left_ankle", "right_ankle", "left_foot", "right_foot")
 
 
+def mirror_map(names: tuple[str, ...] | list[str]) -> list[int]:
+    """Index map swapping ``left_*`` and ``right_*`` names (identity for the others)."""
+    names = list(names)
+    out = []
+    for name in names:
+        if name.startswith("left_"):
+            out.append(names.index("right_" + name[5:]))
+        elif name.startswith("right_"):
+            out.append(names.index("left_" + name[6:]))
+        else:
+            out.append(names.index(name))
+    return out
+
+
 @dataclass(frozen=True)
 class Skeleton:
     """A kinematic tree: joint names, parent indices and parent-relative rest offsets (J, 3)."""
@@ -93,15 +107,7 @@ class Skeleton:
     @property
     def mirror_indices(self) -> list[int]:
         """Index map swapping left_* and right_* joints (identity for central joints)."""
-        out = []
-        for name in self.names:
-            if name.startswith("left_"):
-                out.append(self.index("right_" + name[5:]))
-            elif name.startswith("right_"):
-                out.append(self.index("left_" + name[6:]))
-            else:
-                out.append(self.index(name))
-        return out
+        return mirror_map(self.names)
 
     def rest_positions(self) -> np.ndarray:
         """Global joint positions (J, 3) in the rest pose with the root at the origin."""

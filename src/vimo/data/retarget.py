@@ -70,35 +70,14 @@ JOINT_MAPS: dict[str, dict[str, str]] = {
         "left_foot": "LeftToeBase",
         "right_foot": "RightToeBase",
     },
-    # CMU's original ASF/AMC-derived BVH (and many motion-builder exports).
-    "cmu_original": {
-        "pelvis": "Hips",
-        "spine1": "LowerBack",
-        "spine2": "Spine",
-        "spine3": "Spine1",
-        "neck": "Neck",
-        "head": "Head",
-        "left_collar": "LeftShoulder",
-        "right_collar": "RightShoulder",
-        "left_shoulder": "LeftArm",
-        "right_shoulder": "RightArm",
-        "left_elbow": "LeftForeArm",
-        "right_elbow": "RightForeArm",
-        "left_wrist": "LeftHand",
-        "right_wrist": "RightHand",
-        "left_hip": "LeftUpLeg",
-        "right_hip": "RightUpLeg",
-        "left_knee": "LeftLeg",
-        "right_knee": "RightLeg",
-        "left_ankle": "LeftFoot",
-        "right_ankle": "RightFoot",
-        "left_foot": "LeftToeBase",
-        "right_foot": "RightToeBase",
-    },
     # Our own SMPL BVH export: names are SMPL's.
     "smpl": {name: name for name in SMPL.names},
 }
 _REQUIRED = ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+# CMU's original ASF/AMC-derived BVH (and many MotionBuilder exports): Mixamo's names, another spine.
+JOINT_MAPS["cmu_original"] = {
+    **JOINT_MAPS["mixamo"], "spine1": "LowerBack", "spine2": "Spine", "spine3": "Spine1",
+}  # fmt: skip
 # Each SMPL joint's child that defines its bone direction.
 _PRIMARY_CHILD = {
     0: 3, 1: 4, 2: 5, 3: 6, 4: 7, 5: 8, 6: 9, 7: 10, 8: 11, 9: 12, 12: 15, 13: 16, 14: 17,

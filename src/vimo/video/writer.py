@@ -7,12 +7,13 @@ so a crash never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+from vimo.io.atomic import atomic_path
 
 SUFFIXES = (".mp4", ".gif")
 
@@ -29,18 +30,12 @@ def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: floa
         raise ValueError(f"write_video: unsupported suffix {path.suffix!r} in {path}; use one of {SUFFIXES}")
     if not fps > 0:
         raise ValueError(f"write_video: fps must be positive, got {fps}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{suffix}")  # same directory: atomic rename
-    try:
+    with atomic_path(path) as tmp:
         checked = _checked(frames)
         if suffix == ".mp4":
             _write_mp4(checked, tmp, fps)
         else:
             _write_gif(checked, tmp, fps)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
