@@ -27,6 +27,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 import torch
+from scipy.ndimage import uniform_filter1d
 
 from vimo.geometry.camera import look_at
 from vimo.geometry.kinematics import forward_kinematics
@@ -131,7 +132,8 @@ class CameraPath:
         joints: (T, 24, 3). azimuth about +Y from the +Z axis (0: in front of a figure facing +Z),
         elevation above the horizon; distance in metres; focal fits a 2.4 m tall view at ``distance``.
         """
-        root = _smooth(np.asarray(joints, np.float64)[:, 0], smoothing_s * fps)
+        window = 2 * int(round(smoothing_s * fps / 2)) + 1  # odd: centred
+        root = uniform_filter1d(np.asarray(joints, np.float64)[:, 0], window, axis=0, mode="nearest")
         target = root * [1.0, 0.0, 1.0] + [0.0, 0.9, 0.0]
         az, el = np.deg2rad(azimuth_deg), np.deg2rad(elevation_deg)
         direction = np.array([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)])
@@ -160,17 +162,6 @@ class CameraPath:
         az, el = np.deg2rad(azimuth_deg), np.deg2rad(elevation_deg)
         direction = np.array([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)])
         return cls.static(centre + distance * direction, centre, frames=len(joints), image_size=image_size, focal=focal)
-
-
-def _smooth(x: np.ndarray, window: float) -> np.ndarray:
-    """Centred moving average of (T, D) over ``window`` frames (edges: shorter windows)."""
-    half = int(round(window / 2))
-    if half < 1 or len(x) < 2:
-        return x
-    csum = np.concatenate([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
-    idx = np.arange(len(x))
-    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, len(x))
-    return (csum[hi] - csum[lo]) / (hi - lo)[:, None]
 
 
 # --------------------------------------------------------------------------------------------
