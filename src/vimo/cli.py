@@ -196,11 +196,40 @@ def export(
     console.print(f"{out}.safetensors: step {vimo.info.get('step')}, guidance {guidance}")
 
 
+@app.command("extract")
+@user_errors
+def extract(
+    video: Annotated[Path, typer.Argument(help="Video file (mp4, mov, webm, avi, mkv, ...).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Keypoints JSON to write.")],
+    start: Annotated[float | None, typer.Option(help="Start time (s).")] = None,
+    end: Annotated[float | None, typer.Option(help="End time (s).")] = None,
+    person: Annotated[int | None, typer.Option(help="Track id to follow (default: the performer).")] = None,
+    preview: Annotated[Path | None, typer.Option(help="Also write a tracks preview (.mp4, .gif, .png).")] = None,
+) -> None:
+    """Extract the performer's COCO-17 keypoints (MediaPipe BlazePose on a person-following crop).
+
+    Example: vimo extract dance.mp4 -o keypoints.json --preview tracks.png
+    """
+    from vimo.video.decode import probe
+    from vimo.video.extract import extract_keypoints, write_preview
+
+    probe(video)
+    with progress_bar() as bar:
+        task = bar.add_task("extracting 2D poses", total=None)
+        extraction = extract_keypoints(video, start=start, end=end, person=person,
+                                       progress=lambda d, t: bar.update(task, completed=d, total=t))  # fmt: skip
+    extraction.keypoints.to_json(out)
+    if preview is not None:
+        write_preview(extraction, preview)
+    console.print(extraction.summary())
+    console.print(f"wrote {out}")
+
+
 @app.command("run")
 @user_errors
 def run(
-    keypoints: Annotated[
-        Path, typer.Argument(help="2D keypoints: our JSON, AlphaPose, OpenPose folder, COCO, MMPose.")
+    source: Annotated[
+        Path, typer.Argument(help="A video, or 2D keypoints (our JSON, AlphaPose, OpenPose, COCO, MMPose).")
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
     samples: Annotated[int, typer.Option("--samples", "-k", help="Motions to generate (K).")] = 1,
@@ -211,26 +240,48 @@ def run(
     steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
     weights: Annotated[Path | None, typer.Option(help="Model prefix (PREFIX.json + PREFIX.safetensors).")] = None,
     formats: Annotated[str, typer.Option(help="Comma-separated: npz,bvh.")] = "npz,bvh",
+    start: Annotated[float | None, typer.Option(help="Video only: start time (s).")] = None,
+    end: Annotated[float | None, typer.Option(help="Video only: end time (s).")] = None,
+    person: Annotated[int | None, typer.Option(help="Video only: track id to follow.")] = None,
+    preview: Annotated[bool, typer.Option(help="Video only: write preview.mp4.")] = True,
 ) -> None:
-    """Generate 3D motion (SMPL-24) from a 2D keypoint sequence of any length.
+    """Generate 3D motion (SMPL-24) from a video or a 2D keypoint sequence of any length.
 
-    Example: vimo run keypoints.json -o out/ --samples 3 --seed 1
+    Example: vimo run clip.mp4 -o out/ --samples 3 --seed 1
     """
     import time
 
     from vimo.export import ensure_writable_dir, write_generated
     from vimo.io.keypoint_formats import read_keypoints
     from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo, generate
+    from vimo.video_run import is_video, run_video
 
     fmt = tuple(f.strip() for f in formats.split(",") if f.strip())
+    generation = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps)
+    if is_video(source):
+        from vimo.video.decode import probe
+
+        probe(source)  # a bad file fails here, before any progress bar or output
+        ensure_writable_dir(out)
+        with progress_bar() as bar:
+            task = bar.add_task("extracting 2D poses", total=None)
+            report = run_video(source, out, weights=weights or DEFAULT_WEIGHTS, generation=generation, start=start,
+                               end=end, person=person, formats=fmt, preview=preview,
+                               progress=lambda d, t: bar.update(task, completed=d, total=t))  # fmt: skip
+        best = report["samples"][report["best_sample"]]
+        console.print(f"{out}: {report['frames']} frames; best sample #{report['best_sample']} fidelity "
+                      f"{best['fidelity_pck']}; timings {report['timings_s']}")  # fmt: skip
+        return
+    if start is not None or end is not None or person is not None:
+        raise VimoError("--start/--end/--person apply to videos; for keypoints, trim the keypoint file instead")
     t0 = time.time()
-    kp = read_keypoints(keypoints)
+    kp = read_keypoints(source)
     ensure_writable_dir(out)
     vimo = ViMo.load(weights or DEFAULT_WEIGHTS)
     t1 = time.time()
-    generated = generate(vimo, kp, GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps))
+    generated = generate(vimo, kp, generation)
     t2 = time.time()
-    report = {"input": str(keypoints), "seed": seed, "guidance": guidance if guidance is not None else vimo.guidance,
+    report = {"input": str(source), "seed": seed, "guidance": guidance if guidance is not None else vimo.guidance,
               "steps": steps, "timings_s": {"load": round(t1 - t0, 2), "generate": round(t2 - t1, 2)}}  # fmt: skip
     write_generated(out, generated, formats=fmt, report=report)
     best = generated.fidelity[generated.best]

@@ -51,7 +51,14 @@ def write_generated(
     if len(generated.motions) > 1:
         for k, motion in enumerate(generated.motions):
             written += write_motion(motion, out / f"sample_{k}", formats)
-    rep = dict(report or {})
+    with atomic_open(out / "report.json", "w") as fh:
+        json.dump(run_report(generated, report), fh, indent=1)
+    return written + [out / "report.json"]
+
+
+def run_report(generated: Generated, extra: dict | None = None) -> dict:
+    """``extra`` plus per-sample fidelity, the best sample, frames and fps."""
+    rep = dict(extra or {})
     rep["samples"] = [
         {
             "index": k,
@@ -64,9 +71,7 @@ def write_generated(
     rep["best_sample"] = generated.best
     rep["frames"] = generated.motions[0].num_frames
     rep["fps"] = generated.motions[0].fps
-    with atomic_open(out / "report.json", "w") as fh:
-        json.dump(rep, fh, indent=1)
-    return written + [out / "report.json"]
+    return rep
 
 
 def _num(x: float) -> float | None:

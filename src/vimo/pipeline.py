@@ -10,25 +10,24 @@ Inputs shorter than W are padded and the padded frames masked.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
+from vimo.bundle import read_bundle, write_bundle
 from vimo.conditioning import NormalizationConfig, normalize_keypoints
 from vimo.data.markers import motion_markers
 from vimo.diffusion.sampling import Constraint, sample
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.errors import VimoError
 from vimo.eval.fidelity import Fidelity, reprojection_fidelity
-from vimo.geometry.rotations import interpolate_rotations, rotation_about_y
 from vimo.keypoints import Keypoints2D
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion, facing_yaw
-from vimo.representation import DIM, MotionParts, Normalizer, canonicalize_vectors, from_vector, join, split
+from vimo.representation import DIM, Normalizer, canonicalize_vectors, from_vector, split
+from vimo.stitching import blend, fade_weights, window_starts, world_from_canonical
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "vimo-small"
 FPS = 30.0
@@ -47,28 +46,18 @@ class ViMo:
     @classmethod
     def load(cls, prefix: str | Path = DEFAULT_WEIGHTS, *, device: str | torch.device = "cpu") -> ViMo:
         """Load ``PREFIX.json`` + ``PREFIX.safetensors`` (tensors only, no pickle)."""
-        prefix = Path(prefix)
-        cfg_path, w_path = prefix.with_suffix(".json"), prefix.with_suffix(".safetensors")
-        if not cfg_path.exists() or not w_path.exists():
-            raise VimoError(f"model weights not found: expected {cfg_path} and {w_path}")
-        cfg = json.loads(cfg_path.read_text())
-        tensors = load_file(str(w_path), device=str(device))
+        files = read_bundle(prefix, "vimo", device=device)
+        cfg = files.config
         model = Denoiser(DenoiserConfig(**cfg["model"])).to(device)
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        model.load_state_dict(files.model_state)
         model.eval()
-        normalizer = Normalizer(tensors["normalizer.mean"].cpu(), tensors["normalizer.std"].cpu())
-        return cls(model, normalizer, NormalizationConfig(**cfg.get("conditioning", {})),
+        return cls(model, files.normalizer, NormalizationConfig(**cfg.get("conditioning", {})),
                    float(cfg.get("guidance", 2.0)), cfg.get("info", {}))  # fmt: skip
 
     def save(self, prefix: str | Path) -> None:
-        prefix = Path(prefix)
-        prefix.parent.mkdir(parents=True, exist_ok=True)
-        tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        tensors.update({f"normalizer.{k}": v for k, v in self.normalizer.state_dict().items()})
-        save_file(tensors, str(prefix.with_suffix(".safetensors")))
         cfg = {"model": self.model.cfg.to_dict(), "conditioning": asdict(self.norm_config),
                "guidance": self.guidance, "info": self.info}  # fmt: skip
-        prefix.with_suffix(".json").write_text(json.dumps(cfg, indent=1))
+        write_bundle(prefix, "vimo", self.model, self.normalizer, cfg)
 
     @property
     def device(self) -> torch.device:
@@ -93,24 +82,6 @@ class Generated:
     best: int  # index of the motion that best explains the input (highest PCK, then lowest error)
 
 
-def _world_from_canonical(x: torch.Tensor, yaw: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
-    """Place canonical windows (K, W, 151) into a world frame: rotate by yaw (K,) about Y, then add origin (K, 3)."""
-    parts = split(x)
-    turn = rotation_about_y(yaw)[:, None]  # (K, 1, 3, 3)
-    rots = parts.rotations.clone()
-    rots[:, :, 0] = turn @ rots[:, :, 0]
-    root = (turn @ parts.root_position[..., None])[..., 0] + origin[:, None] * torch.tensor([1.0, 0.0, 1.0])
-    return join(MotionParts(parts.contacts, root, rots))
-
-
-def _window_starts(num_frames: int, window: int, overlap: int) -> list[int]:
-    starts = [0]
-    while starts[-1] + window < num_frames:
-        nxt = starts[-1] + window - overlap
-        starts.append(min(nxt, num_frames - window))
-    return starts
-
-
 @torch.no_grad()
 def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig()) -> Generated:
     """K plausible motions for a 2D keypoint sequence of any length (resampled to 30 fps)."""
@@ -128,7 +99,7 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
     gen = torch.Generator(device=device).manual_seed(config.seed)
     scheduler = DDIMScheduler()
     out = torch.zeros(k, num_frames, DIM)
-    starts = _window_starts(num_frames, window, config.overlap)
+    starts = window_starts(num_frames, window, config.overlap)
     prev_end = 0
     for s in starts:
         length = min(window, num_frames - s)
@@ -155,12 +126,9 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
         z = sample(vimo.model, scheduler, (k, window, DIM), cond=enc, null=null, guidance=guidance,
                    steps=config.steps, generator=gen, constraint=constraint, resample=config.resample,
                    device=device)  # fmt: skip
-        x = _world_from_canonical(vimo.normalizer.decode(z.cpu().float())[:, :length], yaw, origin)
+        x = world_from_canonical(vimo.normalizer.decode(z.cpu().float())[:, :length], yaw, origin)
         if overlap > 0:
-            fade_start = max(0, overlap - config.fade)
-            w = torch.zeros(overlap)
-            w[fade_start:] = torch.linspace(0, 1, overlap - fade_start + 2)[1:-1]
-            x[:, :overlap] = _blend(out[:, s:prev_end], x[:, :overlap], w)
+            x[:, :overlap] = blend(out[:, s:prev_end], x[:, :overlap], fade_weights(overlap, config.fade))
         out[:, s : s + length] = x
         prev_end = s + length
 
@@ -171,13 +139,3 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
         key=lambda i: (np.nan_to_num(fidelity[i].pck, nan=-1), -np.nan_to_num(fidelity[i].error, nan=1e9)),
     )
     return Generated(motions, fidelity, best)
-
-
-def _blend(a: torch.Tensor, b: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """Cross-fade motion vectors a -> b (K, F, 151) with weights w (F,) (0 = a): root lerp, rotation slerp."""
-    pa, pb = split(a), split(b)
-    ww = w.view(1, -1, 1)
-    root = pa.root_position + ww * (pb.root_position - pa.root_position)
-    rots = interpolate_rotations(pa.rotations, pb.rotations, w.view(1, -1, 1).expand(pa.rotations.shape[:-2]))
-    contacts = torch.where(ww < 0.5, pa.contacts, pb.contacts)
-    return join(MotionParts(contacts, root, rots))

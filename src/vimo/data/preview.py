@@ -61,7 +61,7 @@ def _frames(joints: np.ndarray, sim: SimResult) -> Iterator[np.ndarray]:
     shot_start = cuts[np.searchsorted(cuts, np.arange(len(joints)), side="right") - 1]  # (T,)
     for k in range(len(joints)):
         left = np.full((PANEL_HEIGHT, left_w, 3), _BG, np.uint8)
-        _draw_keypoints(left, sim.keypoints[k], scale)
+        draw_keypoints(left, sim.keypoints[k], scale)
         cv2.rectangle(left, (0, 0), (left_w - 1, PANEL_HEIGHT - 1), (90, 90, 90), 1)
         _text(left, f"{sim.regime.value}  frame {k + 1}/{len(joints)}", (8, 20))
         _text(left, f"{width}x{height}", (8, 40), scale=0.4)
@@ -74,7 +74,7 @@ def _frames(joints: np.ndarray, sim: SimResult) -> Iterator[np.ndarray]:
         yield np.concatenate([left, np.full((PANEL_HEIGHT, 4, 3), 0, np.uint8), right], axis=1)
 
 
-def _draw_keypoints(canvas: np.ndarray, kp: np.ndarray, scale: float) -> None:
+def draw_keypoints(canvas: np.ndarray, kp: np.ndarray, scale: float) -> None:
     """Draw one frame's (17, 3) keypoints; colour brightness follows confidence."""
     xy = kp[:, :2] * scale
     conf = kp[:, 2]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-from vimo.conditioning import VARIANTS
+import torch
+
+from vimo.conditioning import VARIANTS, NormalizationConfig
 from vimo.errors import VimoError
+from vimo.lifter import Lifter
 from vimo.models.denoiser import Denoiser, DenoiserConfig
+from vimo.models.motionbert import DSTformer, DSTformerConfig
 from vimo.pipeline import ViMo
 from vimo.representation import Normalizer
 from vimo.training.checkpoint import load_checkpoint
@@ -16,11 +21,35 @@ from vimo.training.checkpoint import load_checkpoint
 
 def export_run(run_dir: Path, prefix: Path, *, guidance: float = 2.0) -> ViMo:
     """Write PREFIX.safetensors + PREFIX.json from RUN_DIR's checkpoint (EMA weights)."""
+    model, normalizer, norm_config, info = _load_run(run_dir, lambda cfg: Denoiser(DenoiserConfig(**cfg)))
+    vimo = ViMo(model, normalizer, norm_config, guidance=guidance, info=info)
+    vimo.save(prefix)
+    return vimo
+
+
+def export_baseline(run_dir: Path, prefix: Path) -> Lifter:
+    """Write PREFIX.safetensors + PREFIX.json (kind "lifter") from a baseline run's checkpoint (EMA weights)."""
+    model, normalizer, norm_config, info = _load_run(run_dir, lambda cfg: DSTformer(DSTformerConfig(**cfg)))
+    lifter = Lifter(model, normalizer, norm_config, info=info)
+    lifter.save(prefix)
+    return lifter
+
+
+def _load_run(
+    run_dir: Path, make_model: Callable[[dict], torch.nn.Module]
+) -> tuple[torch.nn.Module, Normalizer, NormalizationConfig, dict]:
+    """A run's model with its EMA weights (eval mode), normaliser, condition settings and a summary."""
+    run_dir = Path(run_dir)
     ckpt = run_dir / "checkpoint.safetensors"
     if not ckpt.exists():
         raise VimoError(f"{run_dir}: no checkpoint.safetensors (is it a training run directory?)")
     cfg = json.loads((run_dir / "config.json").read_text())
-    model = Denoiser(DenoiserConfig(**cfg["model"]))
+    try:
+        model = make_model(cfg["model"])
+    except TypeError as err:  # a model config of another kind of run
+        raise VimoError(
+            f"{run_dir}: its model config does not fit this exporter ({err}); is it the right kind of run?"
+        ) from err
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     meta = load_checkpoint(ckpt, model=model, ema=ema, optimizer=None)
     model.load_state_dict(ema)
@@ -36,7 +65,5 @@ def export_run(run_dir: Path, prefix: Path, *, guidance: float = 2.0) -> ViMo:
         if rows:
             info["last_losses"] = {k: float(v) for k, v in rows[-1].items() if k not in ("step",)}
     variant = cfg["train"].get("conditioning", "default")
-    vimo = ViMo(model.eval(), Normalizer.load(run_dir / "normalizer.safetensors"), VARIANTS[variant],
-                guidance=guidance, info=info)  # fmt: skip
-    vimo.save(prefix)
-    return vimo
+    normalizer = Normalizer.load(run_dir / "normalizer.safetensors")
+    return model.eval(), normalizer, VARIANTS[variant], info

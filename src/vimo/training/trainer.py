@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -79,7 +80,8 @@ def ema_update(ema: dict[str, torch.Tensor], model: torch.nn.Module, decay: floa
                 ema[k].copy_(v)
 
 
-def _lr_at(cfg: TrainConfig, step: int) -> float:
+def lr_at(cfg, step: int) -> float:
+    """Linear warmup to cfg.lr over cfg.warmup_steps."""
     return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
 
 
@@ -105,7 +107,7 @@ def training_step(
     keep = torch.rand(cfg.batch_size, generator=gen) >= cfg.cond_drop
 
     for group in optimizer.param_groups:
-        group["lr"] = _lr_at(cfg, step)
+        group["lr"] = lr_at(cfg, step)
     with torch.random.fork_rng():
         torch.manual_seed(int(rng.integers(2**62)))  # dropout
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
@@ -121,21 +123,42 @@ def training_step(
 
 
 def build(cfg: TrainConfig, model_cfg: DenoiserConfig | None = None):
-    from adan_pytorch import Adan
-
     model_cfg = model_cfg or CONFIGS[cfg.model]
     with torch.random.fork_rng():
         torch.manual_seed(cfg.seed)  # reproducible initialisation
         model = Denoiser(model_cfg)
+    return model, *optimizer_and_ema(model, cfg)
+
+
+def optimizer_and_ema(model: torch.nn.Module, cfg) -> tuple[torch.optim.Optimizer, dict[str, torch.Tensor]]:
+    """Adan with cfg.lr and cfg.weight_decay, and EMA weights starting at the model's."""
+    from adan_pytorch import Adan
+
     optimizer = Adan(model.parameters(), lr=cfg.lr, betas=(0.02, 0.08, 0.01), weight_decay=cfg.weight_decay)
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return model, optimizer, ema
+    return optimizer, ema
 
 
-def ema_model(model: Denoiser, ema: dict[str, torch.Tensor]) -> Denoiser:
+def ema_model(model: torch.nn.Module, ema: dict[str, torch.Tensor]) -> torch.nn.Module:
     m = copy.deepcopy(model)
     m.load_state_dict(ema)
     return m.eval()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a training run needs to know about its model; ``run_training`` does the rest (run directory,
+    resume, EMA, logging, periodic validation and checkpoints). ``cfg`` is the recipe's config dataclass;
+    the loop reads its batch_size, lr, warmup_steps, max_steps, max_minutes, ema_decay, log_every,
+    val_every and checkpoint_minutes."""
+
+    config_from_dict: Callable[[dict], Any]  # the saved "train" dict -> cfg
+    build: Callable[[Any, dict | None], tuple[torch.nn.Module, torch.optim.Optimizer, dict[str, torch.Tensor]]]
+    # ^ (cfg, the saved model config or None for a new run) -> (model, optimizer, EMA weights); the model has .cfg
+    step: Callable[[torch.nn.Module, torch.optim.Optimizer, WindowCache, Any, int], dict[str, float]]
+    # ^ one optimisation step, fully determined by (cfg.seed, step) and the weights -> loss terms
+    validate: Callable[[torch.nn.Module, WindowCache, Any], dict[str, dict[str, float]]]
+    # ^ (EMA model, cache, cfg) -> {regime: metrics}
 
 
 def fit(
@@ -147,7 +170,27 @@ def fit(
     model_cfg: DenoiserConfig | None = None,
     on_step: Callable[[int, dict[str, float]], None] | None = None,
 ) -> TrainState:
-    """Train (or resume) into ``out_dir``. Returns the final state; checkpoints along the way."""
+    """Train (or resume) the denoiser into ``out_dir``. Returns the final state; checkpoints along the way."""
+    scheduler = DDIMScheduler()
+    recipe = Recipe(
+        config_from_dict=TrainConfig.from_dict,
+        build=lambda c, saved: build(c, DenoiserConfig(**saved) if saved is not None else model_cfg),
+        step=lambda model, optimizer, cache, c, step: training_step(model, optimizer, scheduler, cache, c, step),
+        validate=_validate,
+    )
+    return run_training(recipe, cfg, data_dir, out_dir, resume=resume, on_step=on_step)
+
+
+def run_training(
+    recipe: Recipe,
+    cfg: Any,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    resume: bool = False,
+    on_step: Callable[[int, dict[str, float]], None] | None = None,
+) -> TrainState:
+    """The training loop shared by every model: train (or resume) into ``out_dir``."""
     cache = WindowCache.load(data_dir)
     if cache.num_windows("train") == 0:
         raise VimoError(f"{data_dir}: the cache has no training windows")
@@ -155,12 +198,12 @@ def fit(
     ckpt = out_dir / "checkpoint.safetensors"
     if ckpt.exists() and not resume:
         raise VimoError(f"{out_dir} already holds a run; pass --resume to continue it or choose another --out")
-    model, optimizer, ema = build(cfg, model_cfg)
+    model, optimizer, ema = recipe.build(cfg, None)
     state = TrainState()
     if resume and ckpt.exists():
         saved = json.loads((out_dir / "config.json").read_text())
-        cfg = TrainConfig.from_dict({**saved["train"], **_overrides(cfg)})
-        model, optimizer, ema = build(cfg, DenoiserConfig(**saved["model"]))
+        cfg = recipe.config_from_dict({**saved["train"], **_overrides(cfg)})
+        model, optimizer, ema = recipe.build(cfg, saved["model"])
         meta = load_checkpoint(ckpt, model=model, ema=ema, optimizer=optimizer)
         state = TrainState(**meta["state"])
         log.info("resumed %s at step %d", out_dir, state.step)
@@ -171,7 +214,6 @@ def fit(
         )  # fmt: skip
         shutil.copy(data_dir / "normalizer.safetensors", out_dir / "normalizer.safetensors")
 
-    scheduler = DDIMScheduler()
     writer = _tensorboard(out_dir)
     log_path = out_dir / "log.csv"
     started = time.time()
@@ -182,7 +224,7 @@ def fit(
             if cfg.max_minutes is not None and time.time() - started > cfg.max_minutes * 60:
                 break
             t0 = time.time()
-            losses = training_step(model, optimizer, scheduler, cache, cfg, state.step)
+            losses = recipe.step(model, optimizer, cache, cfg, state.step)
             ema_update(ema, model, cfg.ema_decay if state.step > cfg.warmup_steps else 0.0)
             state.step += 1
             state.samples += cfg.batch_size
@@ -191,7 +233,7 @@ def fit(
                 row = {
                     "step": state.step,
                     "wall_s": round(state.wall_seconds, 1),
-                    "lr": _lr_at(cfg, state.step),
+                    "lr": lr_at(cfg, state.step),
                     **losses,
                 }
                 _append_csv(log_path, row)
@@ -201,7 +243,7 @@ def fit(
             if on_step is not None:
                 on_step(state.step, losses)
             if cfg.val_every and state.step % cfg.val_every == 0:
-                _validate_and_log(model, ema, cache, cfg, state, out_dir, writer)
+                _validate_and_log(recipe, model, ema, cache, cfg, state, out_dir, writer)
             if time.time() - last_ckpt > cfg.checkpoint_minutes * 60:
                 _save(ckpt, model, ema, optimizer, state, cfg)
                 last_ckpt = time.time()
@@ -212,13 +254,13 @@ def fit(
     return state
 
 
-def _overrides(cfg: TrainConfig) -> dict:
+def _overrides(cfg) -> dict:
     """On resume, the run's saved config wins except for how long/how often to run."""
     keep = ("max_steps", "max_minutes", "checkpoint_minutes", "log_every", "val_every", "bf16")
     return {k: getattr(cfg, k) for k in keep}
 
 
-def _save(path: Path, model, ema, optimizer, state: TrainState, cfg: TrainConfig) -> None:
+def _save(path: Path, model, ema, optimizer, state: TrainState, cfg) -> None:
     save_checkpoint(path, model=model, ema=ema, optimizer=optimizer, meta={"state": asdict(state)})
     log.info("checkpoint at step %d", state.step)
 
@@ -240,11 +282,15 @@ def _tensorboard(out_dir: Path):
     return SummaryWriter(str(out_dir / "tb"))
 
 
-def _validate_and_log(model, ema, cache, cfg: TrainConfig, state: TrainState, out_dir: Path, writer) -> None:
-    results = evaluate_windows(
-        ema_model(model, ema), cache, split="val", per_regime=cfg.val_windows, steps=cfg.val_steps,
-        guidance=cfg.guidance, seed=1234, norm_config=VARIANTS[cfg.conditioning],
+def _validate(model: Denoiser, cache: WindowCache, cfg: TrainConfig) -> dict[str, dict[str, float]]:
+    return evaluate_windows(
+        model, cache, split="val", per_regime=cfg.val_windows, steps=cfg.val_steps, guidance=cfg.guidance,
+        seed=1234, norm_config=VARIANTS[cfg.conditioning],
     )  # fmt: skip
+
+
+def _validate_and_log(recipe: Recipe, model, ema, cache, cfg, state: TrainState, out_dir: Path, writer) -> None:
+    results = recipe.validate(ema_model(model, ema), cache, cfg)
     for regime, metrics in results.items():
         _append_csv(out_dir / "val.csv", {"step": state.step, "regime": regime, **metrics})
         if writer is not None:
@@ -253,4 +299,4 @@ def _validate_and_log(model, ema, cache, cfg: TrainConfig, state: TrainState, ou
     log.info("validation at step %d: %s", state.step, results)
 
 
-__all__ = ["TrainConfig", "fit", "build", "training_step", "ema_model", "Regime"]
+__all__ = ["TrainConfig", "fit", "build", "training_step", "ema_model", "Recipe", "run_training", "Regime"]

@@ -1,6 +1,8 @@
-"""Accuracy of a denoiser on cached windows under each simulated camera regime."""
+"""Accuracy of a model (the denoiser, the baseline lifter) on cached windows under each simulated camera regime."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -12,7 +14,7 @@ from vimo.diffusion.sampling import sample
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.eval.metrics import foot_skating, mpjpe, pa_mpjpe, root_aligned_mpjpe
 from vimo.models.denoiser import Denoiser
-from vimo.representation import split
+from vimo.representation import DIM, split
 from vimo.training.batches import simulate_condition, window_joints
 
 
@@ -22,7 +24,47 @@ def evaluation_indices(cache: WindowCache, split_name: str, count: int) -> torch
     return torch.linspace(0, total - 1, min(count, total)).round().long()
 
 
+# A predictor maps conditions (B, W, 54) and a seeded generator to motion windows (B, W, 151) in metres.
+Predictor = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+
+
 @torch.no_grad()
+def evaluate_predictor(
+    predict: Predictor,
+    cache: WindowCache,
+    *,
+    split: str = "val",
+    per_regime: int = 12,
+    seed: int = 0,
+    regimes: tuple[Regime, ...] = tuple(Regime),
+    batch: int = 16,
+    norm_config: NormalizationConfig = NormalizationConfig(),
+) -> dict[str, dict[str, float]]:
+    """Per regime: MPJPE, root-aligned MPJPE, PA-MPJPE (mm) and foot skating (m/s) of ``predict`` on the same
+    simulated conditions for every model (seeded by ``seed`` and the regime)."""
+    idx = evaluation_indices(cache, split, per_regime)
+    x_metres = cache.batch(split, idx)
+    gt_joints = window_joints(x_metres)[0].numpy()
+    gt_contacts = split_contacts(x_metres)
+    out: dict[str, dict[str, float]] = {}
+    for r_i, regime in enumerate(regimes):
+        rng = np.random.default_rng([seed, r_i])
+        cond, _ = simulate_condition(x_metres, [regime] * len(idx), rng, norm_config=norm_config)
+        preds = []
+        for b in range(0, len(idx), batch):
+            gen = torch.Generator().manual_seed(seed * 1000 + r_i * 100 + b)
+            preds.append(predict(cond[b : b + batch], gen))
+        pred_joints = window_joints(torch.cat(preds))[0].numpy()
+        out[regime.value] = {
+            "mpjpe_mm": 1000 * mpjpe(pred_joints, gt_joints),
+            "root_aligned_mpjpe_mm": 1000 * root_aligned_mpjpe(pred_joints, gt_joints),
+            "pa_mpjpe_mm": 1000 * pa_mpjpe(pred_joints, gt_joints),
+            "foot_skate_m_s": foot_skating(pred_joints, gt_contacts),
+            "n": len(idx),
+        }
+    return out
+
+
 def evaluate_windows(
     model: Denoiser,
     cache: WindowCache,
@@ -36,35 +78,19 @@ def evaluate_windows(
     batch: int = 16,
     norm_config: NormalizationConfig = NormalizationConfig(),
 ) -> dict[str, dict[str, float]]:
-    """Per regime: MPJPE, root-aligned MPJPE, PA-MPJPE (mm) and foot skating (m/s), one sample each."""
+    """``evaluate_predictor`` for a denoiser: one DDIM sample per window."""
     model.eval()
-    idx = evaluation_indices(cache, split, per_regime)
-    x_metres = cache.batch(split, idx)
-    gt_joints = window_joints(x_metres)[0].numpy()
-    gt_contacts = split_contacts(x_metres)
     scheduler = DDIMScheduler()
-    out: dict[str, dict[str, float]] = {}
-    for r_i, regime in enumerate(regimes):
-        rng = np.random.default_rng([seed, r_i])
-        cond, _ = simulate_condition(x_metres, [regime] * len(idx), rng, norm_config=norm_config)
-        preds = []
-        for b in range(0, len(idx), batch):
-            c = cond[b : b + batch]
-            enc = model.encode_condition(c)
-            null = model.null_condition(len(c), c.shape[1])
-            gen = torch.Generator().manual_seed(seed * 1000 + r_i * 100 + b)
-            z = sample(model, scheduler, (len(c), c.shape[1], x_metres.shape[-1]), cond=enc, null=null,
-                       guidance=guidance, steps=steps, generator=gen)  # fmt: skip
-            preds.append(cache.normalizer.decode(z))
-        pred_joints = window_joints(torch.cat(preds))[0].numpy()
-        out[regime.value] = {
-            "mpjpe_mm": 1000 * mpjpe(pred_joints, gt_joints),
-            "root_aligned_mpjpe_mm": 1000 * root_aligned_mpjpe(pred_joints, gt_joints),
-            "pa_mpjpe_mm": 1000 * pa_mpjpe(pred_joints, gt_joints),
-            "foot_skate_m_s": foot_skating(pred_joints, gt_contacts),
-            "n": len(idx),
-        }
-    return out
+
+    def predict(cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        enc = model.encode_condition(cond)
+        null = model.null_condition(len(cond), cond.shape[1])
+        z = sample(model, scheduler, (len(cond), cond.shape[1], DIM), cond=enc, null=null,
+                   guidance=guidance, steps=steps, generator=gen)  # fmt: skip
+        return cache.normalizer.decode(z)
+
+    return evaluate_predictor(predict, cache, split=split, per_regime=per_regime, seed=seed, regimes=regimes,
+                              batch=batch, norm_config=norm_config)  # fmt: skip
 
 
 def split_contacts(x: torch.Tensor) -> np.ndarray:

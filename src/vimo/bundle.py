@@ -1,0 +1,54 @@
+"""Model bundles on disk: ``PREFIX.safetensors`` (tensors only, no pickle: ``model.*`` weights and the motion
+``normalizer.*``) + ``PREFIX.json`` (``kind``, the model config under ``model`` and any settings).
+
+``kind`` says which model a bundle holds ("vimo": the diffusion model, "lifter": the MotionBERT-style
+baseline), so loading one as the other fails with a message instead of a shape error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from vimo.errors import VimoError
+from vimo.representation import Normalizer
+
+LOADERS = {"vimo": "vimo.pipeline.ViMo.load", "lifter": "vimo.lifter.Lifter.load"}
+
+
+@dataclass
+class BundleFiles:
+    config: dict  # PREFIX.json
+    model_state: dict[str, torch.Tensor]  # the model's state dict, on the requested device
+    normalizer: Normalizer
+
+
+def read_bundle(prefix: str | Path, kind: str, *, device: str | torch.device = "cpu") -> BundleFiles:
+    """Read a bundle, checking that it holds a model of ``kind`` (bundles without a kind are "vimo")."""
+    prefix = Path(prefix)
+    cfg_path, w_path = prefix.with_suffix(".json"), prefix.with_suffix(".safetensors")
+    if not cfg_path.exists() or not w_path.exists():
+        raise VimoError(f"model weights not found: expected {cfg_path} and {w_path}")
+    cfg = json.loads(cfg_path.read_text())
+    found = cfg.get("kind", "vimo")
+    if found != kind:
+        hint = f"; load it with {LOADERS[found]}" if found in LOADERS else ""
+        raise VimoError(f"{cfg_path} holds a {found!r} model, expected {kind!r}{hint}")
+    tensors = load_file(str(w_path), device=str(device))
+    state = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    normalizer = Normalizer(tensors["normalizer.mean"].cpu(), tensors["normalizer.std"].cpu())
+    return BundleFiles(cfg, state, normalizer)
+
+
+def write_bundle(prefix: str | Path, kind: str, model: torch.nn.Module, normalizer: Normalizer, config: dict) -> None:
+    """Write ``model``'s weights and ``normalizer`` to PREFIX.safetensors and ``{kind, **config}`` to PREFIX.json."""
+    prefix = Path(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tensors.update({f"normalizer.{k}": v for k, v in normalizer.state_dict().items()})
+    save_file(tensors, str(prefix.with_suffix(".safetensors")))
+    prefix.with_suffix(".json").write_text(json.dumps({"kind": kind, **config}, indent=1))

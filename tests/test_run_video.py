@@ -1,0 +1,66 @@
+"""`vimo run VIDEO` end to end on a short rendered clip (tiny model), and bad video inputs."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from vimo.cli import app
+from vimo.data.synthetic import walking_motion
+from vimo.models.denoiser import CONFIGS, Denoiser
+from vimo.pipeline import ViMo
+from vimo.render import CameraPath, render_video
+from vimo.representation import Normalizer
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory):
+    torch.manual_seed(0)
+    prefix = tmp_path_factory.mktemp("w") / "tiny"
+    ViMo(Denoiser(CONFIGS["tiny"]).eval(), Normalizer(torch.zeros(151), torch.ones(151))).save(prefix)
+    return prefix
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    motion = walking_motion(45)
+    cams = CameraPath.static((0.5, 1.2, 5.0), (0.0, 0.9, 0.6), frames=45, image_size=(320, 240))
+    path = tmp_path_factory.mktemp("v") / "walk.mp4"
+    render_video(motion, cams, path, fps=30)
+    return path
+
+
+def test_run_video_writes_everything(tiny_bundle, clip, tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(clip), "-o", str(out), "--steps", "2", "--weights", str(tiny_bundle)])
+    assert res.exit_code == 0, res.output
+    for name in ("keypoints.json", "motion.npz", "motion.bvh", "preview.mp4", "report.json"):
+        assert (out / name).exists(), name
+    report = json.loads((out / "report.json").read_text())
+    assert report["frames"] == 45
+    assert report["coverage"]["detected"] > 0.8
+    assert {"extract_s", "generate_s", "preview_s"} <= set(report["timings_s"])
+    joints = np.load(out / "motion.npz")["joints"]
+    assert joints.shape == (45, 24, 3) and np.isfinite(joints).all()
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not a video at all" * 100])
+def test_bad_video_is_one_line_and_writes_nothing(tiny_bundle, tmp_path, content):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(content)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(bad), "-o", str(out), "--weights", str(tiny_bundle)])
+    assert res.exit_code == 2 and "bad.mp4" in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert not any(p.is_file() for p in out.rglob("*")) if out.exists() else True
+
+
+def test_keypoint_only_flags_rejected_for_keypoints(tiny_bundle, tmp_path):
+    kp = tmp_path / "kp.json"
+    kp.write_text("{}")
+    res = runner.invoke(app, ["run", str(kp), "-o", str(tmp_path / "o"), "--person", "2"])
+    assert res.exit_code == 2 and "videos" in res.output
