@@ -365,13 +365,14 @@ def demo(
     """
     from vimo.demo import run_demo
 
-    with console.status("generating the input, running ViMo..."):
+    with console.status("rendering a casual video, extracting 2D poses, running ViMo..."):
         result = run_demo(out, seed=seed)
     for f in result.files:
         console.print(f"  wrote {f}")
+    console.print(f"timings (s): {result.timings_s}")
     console.print(
         f"PA-MPJPE against the truth: {result.pa_mpjpe_mm:.0f} mm; 2D fidelity (PCK@0.25 torso): "
-        f"{result.fidelity_pck:.2f}. Open {out}/input_preview.mp4 and {out}/comparison.png."
+        f"{result.fidelity_pck}. Watch {out}/preview.mp4; compare poses in {out}/comparison.png."
     )
 
 

@@ -81,7 +81,8 @@ def test_inpainting_keeps_known_values_exactly():
     mask = torch.zeros(1, 6, 1, dtype=torch.bool)
     mask[:, :2] = True
     for resample in (1, 3):
-        out = sample(model, s, (1, 6, 2), cond=_Cond(torch.tensor([3.0])), null=None, guidance=1.0, steps=10,  # noqa: E501
-                     generator=torch.Generator().manual_seed(0), constraint=Constraint(known, mask), resample=resample)  # fmt: skip
+        gen = torch.Generator().manual_seed(0)
+        out = sample(model, s, (1, 6, 2), cond=_Cond(torch.tensor([3.0])), null=None, guidance=1.0, steps=10,
+                     generator=gen, constraint=Constraint(known, mask), resample=resample)  # fmt: skip
         assert torch.equal(out[:, :2], known[:, :2])
         assert torch.allclose(out[:, 2:], torch.full_like(out[:, 2:], 3.0), atol=0.1)
