@@ -19,7 +19,8 @@ import numpy as np
 from vimo.data.camera_sim import Regime, simulate
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
-from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo, _window_starts, generate
+from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo, generate
+from vimo.stitching import window_starts
 from vimo.training.batches import CASUAL_SIM_CONFIG
 
 TEST_TAKE = Path(__file__).resolve().parents[2] / "shared/data/mocap/cmu/acrnn_dance/salsa/25.bvh.gz"
@@ -50,7 +51,7 @@ def main() -> None:
     vimo = ViMo.load(args.weights)
     cfg = GenerationConfig(seed=args.seed)
     out = generate(vimo, sim.to_keypoints(), cfg).motions[0]
-    starts = _window_starts(len(truth), vimo.model.cfg.max_frames, cfg.overlap)
+    starts = window_starts(len(truth), vimo.model.cfg.max_frames, cfg.overlap)
     joins = [prev + vimo.model.cfg.max_frames for prev in starts[:-1]]  # end of each overlap
     near = np.zeros(len(truth), dtype=bool)
     for j in joins:  # the cross-faded frames and 3 frames either side

@@ -40,7 +40,10 @@ class BaselineConfig:
     max_steps: int = 1_000_000
     max_minutes: float | None = None  # stop after this much wall time (this invocation)
     ema_decay: float = 0.999
-    loss: LossWeights = field(default_factory=lambda: LossWeights(foot=0.0))  # regression: no foot term
+    # EDGE's weights for simple, velocity and FK (FK in metres here, as for the denoiser) and no foot term
+    # (MotionBERT has none). Not the denoiser's 20x FK: a regressor's FK error is dominated by the root
+    # trajectory that 2D leaves ambiguous, and on a toy set that weight stalled learning (tests/training).
+    loss: LossWeights = field(default_factory=lambda: LossWeights(simple=0.636, velocity=2.964, fk=0.646, foot=0.0))
     short_prob: float = 0.1  # probability that a training window is cut short (padded + masked)
     min_frames: int = 30  # shortest cut window
     checkpoint_minutes: float = 5.0
