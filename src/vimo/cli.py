@@ -146,6 +146,7 @@ def train(
     out: Annotated[Path, typer.Option(help="Run directory (checkpoints, logs).")],
     config: Annotated[str, typer.Option(help="Model config: small (CPU), paper (GPU), tiny (tests).")] = "small",
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
+    init: Annotated[Path | None, typer.Option(help="Start from a shipped bundle (e.g. weights/vimo-small).")] = None,
     batch_size: Annotated[int, typer.Option()] = 32,
     max_steps: Annotated[int, typer.Option()] = 1_000_000,
     max_minutes: Annotated[float | None, typer.Option(help="Stop after this many minutes.")] = None,
@@ -175,7 +176,9 @@ def train(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = TrainConfig(model=config, batch_size=batch_size, max_steps=max_steps, max_minutes=max_minutes,
                       val_every=val_every, bf16=bf16, seed=seed, conditioning=conditioning)  # fmt: skip
-    state = fit(cfg, data, out, resume=resume)
+    if init is not None and resume:
+        raise VimoError("--init starts a new run from a bundle; --resume continues a run: use one of them")
+    state = fit(cfg, data, out, resume=resume, init=init)
     console.print(f"{out}: step {state.step}, {state.samples} samples, {state.wall_seconds / 3600:.2f} h of training")
 
 

@@ -53,3 +53,19 @@ def test_refuses_to_overwrite_a_run_without_resume(tiny_cache, tmp_path):
     fit(_cfg(max_steps=1), tiny_cache, tmp_path / "run")
     with pytest.raises(VimoError, match="--resume"):
         fit(_cfg(max_steps=1), tiny_cache, tmp_path / "run")
+
+
+def test_init_from_a_bundle_continues_training_and_the_record(tiny_cache, tmp_path):
+    from vimo.pipeline import ViMo
+    from vimo.training.export import export_run
+
+    fit(_cfg(max_steps=4), tiny_cache, tmp_path / "first")
+    first = export_run(tmp_path / "first", tmp_path / "w" / "b")
+    state = fit(_cfg(max_steps=3), tiny_cache, tmp_path / "second", init=tmp_path / "w" / "b")
+    assert state.step == 3
+    second = export_run(tmp_path / "second", tmp_path / "w" / "c")
+    assert second.info["total_steps"] == 7 and second.info["init"]["steps"] == 4
+    # Weights moved on from the bundle's.
+    a = first.model.state_dict()
+    b = ViMo.load(tmp_path / "w" / "c").model.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)

@@ -59,6 +59,12 @@ def _load_run(
         "data_key": cfg.get("data_key"),
         **meta["state"],
     }
+    prior = cfg.get("init") or {"steps": 0, "samples": 0, "wall_seconds": 0.0}
+    info["total_steps"] = prior["steps"] + info.get("step", 0)
+    info["total_samples"] = prior["samples"] + info.get("samples", 0)
+    info["total_wall_seconds"] = prior["wall_seconds"] + info.get("wall_seconds", 0.0)
+    if cfg.get("init"):
+        info["init"] = cfg["init"]
     log_path = run_dir / "log.csv"
     if log_path.exists():
         rows = list(csv.DictReader(log_path.open()))

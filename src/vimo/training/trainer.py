@@ -14,7 +14,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -167,10 +167,16 @@ def fit(
     out_dir: Path,
     *,
     resume: bool = False,
+    init: Path | None = None,
     model_cfg: DenoiserConfig | None = None,
     on_step: Callable[[int, dict[str, float]], None] | None = None,
 ) -> TrainState:
-    """Train (or resume) the denoiser into ``out_dir``. Returns the final state; checkpoints along the way."""
+    """Train (or resume) the denoiser into ``out_dir``. Returns the final state; checkpoints along the way.
+
+    init: a shipped bundle prefix (e.g. weights/vimo-small) to continue training from: its weights start
+    both the model and the EMA, the optimiser starts fresh (with warm-up), the bundle's normaliser is
+    kept, and the bundle's training record is carried into this run's (see ``export``).
+    """
     scheduler = DDIMScheduler()
     recipe = Recipe(
         config_from_dict=TrainConfig.from_dict,
@@ -178,7 +184,7 @@ def fit(
         step=lambda model, optimizer, cache, c, step: training_step(model, optimizer, scheduler, cache, c, step),
         validate=_validate,
     )
-    return run_training(recipe, cfg, data_dir, out_dir, resume=resume, on_step=on_step)
+    return run_training(recipe, cfg, data_dir, out_dir, resume=resume, init=init, on_step=on_step)
 
 
 def run_training(
@@ -188,6 +194,7 @@ def run_training(
     out_dir: Path,
     *,
     resume: bool = False,
+    init: Path | None = None,
     on_step: Callable[[int, dict[str, float]], None] | None = None,
 ) -> TrainState:
     """The training loop shared by every model: train (or resume) into ``out_dir``."""
@@ -208,11 +215,18 @@ def run_training(
         state = TrainState(**meta["state"])
         log.info("resumed %s at step %d", out_dir, state.step)
     else:
+        prior = None
+        normalizer_src = data_dir / "normalizer.safetensors"
+        if init is not None:
+            prior = _init_from_bundle(Path(init), model, ema, out_dir)
+            cfg = replace(cfg, seed=cfg.seed + prior["steps"])  # fresh batches, not a replay of the first run
+            normalizer_src = None
         (out_dir / "config.json").write_text(
             json.dumps({"train": asdict(cfg), "model": model.cfg.to_dict(), "data": str(data_dir),
-                        "data_key": cache.meta["cache_key"]}, indent=1)
+                        "data_key": cache.meta["cache_key"], "init": prior}, indent=1)
         )  # fmt: skip
-        shutil.copy(data_dir / "normalizer.safetensors", out_dir / "normalizer.safetensors")
+        if normalizer_src is not None:
+            shutil.copy(normalizer_src, out_dir / "normalizer.safetensors")
 
     writer = _tensorboard(out_dir)
     log_path = out_dir / "log.csv"
@@ -252,6 +266,32 @@ def run_training(
         if writer is not None:
             writer.close()
     return state
+
+
+def _init_from_bundle(prefix: Path, model: torch.nn.Module, ema: dict[str, torch.Tensor], out_dir: Path) -> dict:
+    """Load a bundle's weights into model and EMA, write its normaliser into the run; its training record."""
+    from safetensors.torch import load_file
+
+    from vimo.representation import Normalizer
+
+    cfg_path, w_path = prefix.with_suffix(".json"), prefix.with_suffix(".safetensors")
+    if not cfg_path.exists() or not w_path.exists():
+        raise VimoError(f"--init {prefix}: expected {cfg_path} and {w_path}")
+    bundle = json.loads(cfg_path.read_text())
+    if bundle["model"] != model.cfg.to_dict():
+        raise VimoError(f"--init {prefix}: its model config differs from this run's ({bundle['model']})")
+    tensors = load_file(str(w_path))
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    for k, v in model.state_dict().items():
+        ema[k].copy_(v)
+    Normalizer(tensors["normalizer.mean"], tensors["normalizer.std"]).save(out_dir / "normalizer.safetensors")
+    info = bundle.get("info", {})
+    return {
+        "from": str(prefix),
+        "steps": int(info.get("total_steps", info.get("step", 0))),
+        "samples": int(info.get("total_samples", info.get("samples", 0))),
+        "wall_seconds": float(info.get("total_wall_seconds", info.get("wall_seconds", 0.0))),
+    }
 
 
 def _overrides(cfg) -> dict:
