@@ -72,6 +72,8 @@ def test_run_writes_motion_files_samples_and_report(tiny_bundle, keypoints_file,
         assert (out / f"sample_{k}" / "motion.npz").exists()
     report = json.loads((out / "report.json").read_text())
     assert report["best_sample"] in (0, 1) and len(report["samples"]) == 2
+    skate = report["samples"][0]["foot_skate_m_s"]
+    assert skate["after_lock"] <= skate["before_lock"] + 1e-6
     best = np.load(out / f"sample_{report['best_sample']}" / "motion.npz")
     assert np.array_equal(best["joints"], data["joints"])
 

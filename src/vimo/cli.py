@@ -247,6 +247,7 @@ def run(
     end: Annotated[float | None, typer.Option(help="Video only: end time (s).")] = None,
     person: Annotated[int | None, typer.Option(help="Video only: track id to follow.")] = None,
     preview: Annotated[bool, typer.Option(help="Video only: write preview.mp4.")] = True,
+    foot_lock: Annotated[bool, typer.Option(help="Pin feet on predicted contact frames (IK).")] = True,
 ) -> None:
     """Generate 3D motion (SMPL-24) from a video or a 2D keypoint sequence of any length.
 
@@ -260,7 +261,7 @@ def run(
     from vimo.video_run import is_video, run_video
 
     fmt = tuple(f.strip() for f in formats.split(",") if f.strip())
-    generation = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps)
+    generation = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, foot_lock=foot_lock)
     if is_video(source):
         from vimo.video.decode import probe
 

@@ -68,6 +68,8 @@ def run_report(generated: Generated, extra: dict | None = None) -> dict:
         }
         for k, f in enumerate(generated.fidelity)
     ]
+    for k, (before, after) in enumerate(generated.foot_skate):
+        rep["samples"][k]["foot_skate_m_s"] = {"before_lock": round(before, 4), "after_lock": round(after, 4)}
     rep["best_sample"] = generated.best
     rep["frames"] = generated.motions[0].num_frames
     rep["fps"] = generated.motions[0].fps

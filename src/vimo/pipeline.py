@@ -23,9 +23,11 @@ from vimo.diffusion.sampling import Constraint, sample
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.errors import VimoError
 from vimo.eval.fidelity import Fidelity, reprojection_fidelity
+from vimo.eval.metrics import foot_skating
 from vimo.keypoints import Keypoints2D
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion, facing_yaw
+from vimo.postprocess import foot_lock
 from vimo.representation import DIM, Normalizer, canonicalize_vectors, from_vector, split
 from vimo.stitching import blend, fade_weights, window_starts, world_from_canonical
 
@@ -73,6 +75,7 @@ class GenerationConfig:
     overlap: int = 30  # frames shared by consecutive windows
     fade: int = 10  # last overlap frames cross-faded instead of constrained
     resample: int = 1  # RePaint-style repeats per step (completion)
+    foot_lock: bool = True  # pin feet on their predicted contact frames (vimo.postprocess)
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Generated:
     motions: list[Motion]  # K motions, world frame (the first window's canonical frame), 30 fps
     fidelity: list[Fidelity]  # per motion, against the input keypoints
     best: int  # index of the motion that best explains the input (highest PCK, then lowest error)
+    foot_skate: list[tuple[float, float]] = field(default_factory=list)  # per motion: (before, after) locking, m/s
 
 
 @torch.no_grad()
@@ -133,9 +137,15 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
         prev_end = s + length
 
     motions = [from_vector(out[i], fps=FPS) for i in range(k)]
+    skate = []
+    if config.foot_lock:
+        locked = [foot_lock(m) for m in motions]
+        skate = [(foot_skating(m.joints(), m.contacts), foot_skating(lm.joints(), m.contacts))
+                 for m, lm in zip(motions, locked)]  # fmt: skip
+        motions = locked
     fidelity = [reprojection_fidelity(motion_markers(m), kp.data) for m in motions]
     best = max(
         range(k),
         key=lambda i: (np.nan_to_num(fidelity[i].pck, nan=-1), -np.nan_to_num(fidelity[i].error, nan=1e9)),
     )
-    return Generated(motions, fidelity, best)
+    return Generated(motions, fidelity, best, skate)

@@ -1,0 +1,108 @@
+"""Post-processing of generated motion: foot locking driven by the predicted contacts.
+
+Each run of contact frames of a foot (the motion's own contact channels, ankle or toe) pins its ankle to one
+place: the mean of its positions over the run. Two-bone IK (hip-knee-ankle) moves the ankle there while
+keeping the hip, the knee's bending direction and the foot's world orientation; the pin is blended in
+and out over ``blend`` frames on either side of the run (smoothstep), so nothing pops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from vimo.geometry.kinematics import forward_kinematics
+from vimo.geometry.rotations import minimal_rotation
+from vimo.motion import Motion
+from vimo.skeleton import SMPL
+
+# (hip, knee, ankle, (ankle and toe contact channels)) per leg: either part on the ground pins the ankle.
+LEGS = ((1, 4, 7, (0, 2)), (2, 5, 8, (1, 3)))
+
+
+@dataclass(frozen=True)
+class FootLockConfig:
+    blend: int = 5  # frames of blending in and out around each contact run
+    min_run: int = 3  # shorter contact runs are ignored (flicker)
+    max_reach: float = 0.995  # fraction of the leg length the IK may extend the leg to
+
+
+def contact_runs(contact: np.ndarray, min_run: int) -> list[tuple[int, int]]:
+    """(T,) {0,1} -> [(start, end_exclusive)] runs of ones at least ``min_run`` long."""
+    padded = np.concatenate([[0], (contact > 0.5).astype(int), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return [(s, e) for s, e in zip(edges[::2], edges[1::2]) if e - s >= min_run]
+
+
+def _targets(ankle: np.ndarray, contact: np.ndarray, cfg: FootLockConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Pinned ankle positions (T, 3) and blend weights (T,) for one leg."""
+    num = len(ankle)
+    target = ankle.copy()
+    weight = np.zeros(num)
+    for s, e in contact_runs(contact, cfg.min_run):
+        pin = ankle[s:e].mean(0)
+        lo, hi = max(0, s - cfg.blend), min(num, e + cfg.blend)
+        for t in range(lo, hi):
+            if t < s:
+                x = (t - (s - cfg.blend)) / (cfg.blend + 1)
+            elif t >= e:
+                x = ((e + cfg.blend) - t) / (cfg.blend + 1)
+            else:
+                x = 1.0
+            w = x * x * (3 - 2 * x)  # smoothstep
+            if w > weight[t]:
+                weight[t], target[t] = w, pin
+    return target, weight
+
+
+def two_bone_ik(
+    hip: torch.Tensor, knee: torch.Tensor, ankle: torch.Tensor, target: torch.Tensor, max_reach: float = 0.995
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """World rotations (T, 3, 3) to apply to the thigh (about the hip) and then the shin (about the new
+    knee) so the ankle reaches ``target`` (T, 3) as closely as the leg allows; the knee stays in the plane
+    it bends in now. All inputs (T, 3) world positions."""
+    l1 = (knee - hip).norm(dim=-1, keepdim=True)
+    l2 = (ankle - knee).norm(dim=-1, keepdim=True)
+    to_target = target - hip
+    d = to_target.norm(dim=-1, keepdim=True).clamp((l1 - l2).abs() + 1e-6, max_reach * (l1 + l2))
+    u = torch.nn.functional.normalize(to_target, dim=-1)
+    # The way the knee points now: its offset from the hip-ankle line, carried over to the hip-target line.
+    w = torch.nn.functional.normalize(ankle - hip, dim=-1)
+    bend = (knee - hip) - ((knee - hip) * w).sum(-1, keepdim=True) * w
+    v = bend - (bend * u).sum(-1, keepdim=True) * u
+    v = torch.nn.functional.normalize(v + 1e-9 * torch.tensor([0.0, 0.0, 1.0], dtype=v.dtype), dim=-1)
+    cos_a = ((l1**2 + d**2 - l2**2) / (2 * l1 * d)).clamp(-1, 1)
+    new_knee = hip + l1 * (cos_a * u + (1 - cos_a**2).clamp_min(0).sqrt() * v)
+    new_ankle = hip + d * u
+    r_thigh = minimal_rotation(knee - hip, new_knee - hip)
+    shin_after = (r_thigh @ (ankle - knee)[..., None])[..., 0]
+    r_shin = minimal_rotation(shin_after, new_ankle - new_knee)
+    return r_thigh, r_shin
+
+
+def foot_lock(motion: Motion, config: FootLockConfig = FootLockConfig()) -> Motion:
+    """Remove foot sliding on the motion's contact frames (needs ``motion.contacts``)."""
+    if motion.contacts is None:
+        motion = motion.with_contacts()
+    rots = torch.from_numpy(motion.rotations).double()
+    fk = forward_kinematics(rots, torch.from_numpy(motion.root_position).double(),
+                            torch.from_numpy(SMPL.offsets).double(), SMPL.parents)  # fmt: skip
+    pos, glob = fk.positions, fk.global_rotations
+    local = rots.clone()
+    for hip, knee, ankle, channels in LEGS:
+        contact = motion.contacts[:, list(channels)].max(axis=1)
+        target, weight = _targets(pos[:, ankle].numpy(), contact, config)
+        if not weight.any():
+            continue
+        w = torch.from_numpy(weight)[:, None]
+        goal = (1 - w) * pos[:, ankle] + w * torch.from_numpy(target)
+        r_thigh, r_shin = two_bone_ik(pos[:, hip], pos[:, knee], pos[:, ankle], goal, config.max_reach)
+        g_hip = r_thigh @ glob[:, hip]
+        g_knee = r_shin @ r_thigh @ glob[:, knee]
+        parent = glob[:, SMPL.parents[hip]]
+        local[:, hip] = parent.transpose(-1, -2) @ g_hip
+        local[:, knee] = g_hip.transpose(-1, -2) @ g_knee
+        local[:, ankle] = g_knee.transpose(-1, -2) @ glob[:, ankle]  # the foot keeps its world orientation
+    return replace(motion, rotations=local.float().numpy())
