@@ -60,14 +60,14 @@ def test_help_lists_every_command_with_an_example():
 def test_run_writes_motion_files_samples_and_report(tiny_bundle, keypoints_file, tmp_path):
     out = tmp_path / "out"
     res = runner.invoke(app, ["run", str(keypoints_file), "-o", str(out), "--samples", "2", "--steps", "3",
-                              "--weights", str(tiny_bundle)])  # fmt: skip
+                              "--weights", str(tiny_bundle), "--formats", "npz,bvh,glb"])  # fmt: skip
     assert res.exit_code == 0, res.output
     data = np.load(out / "motion.npz")
     assert data["joints"].shape == (200, 24, 3) and data["joints"].dtype == np.float32
     assert data["rotations"].shape == (200, 24, 3, 3)
     assert data["root_pos"].shape == (200, 3) and data["contacts"].shape == (200, 4)
     assert float(data["fps"]) == 30.0
-    assert (out / "motion.bvh").exists()
+    assert (out / "motion.bvh").exists() and (out / "motion.glb").exists()
     for k in (0, 1):
         assert (out / f"sample_{k}" / "motion.npz").exists()
     report = json.loads((out / "report.json").read_text())

@@ -242,7 +242,7 @@ def run(
     ] = None,
     steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
     weights: Annotated[Path | None, typer.Option(help="Model prefix (PREFIX.json + PREFIX.safetensors).")] = None,
-    formats: Annotated[str, typer.Option(help="Comma-separated: npz,bvh.")] = "npz,bvh",
+    formats: Annotated[str, typer.Option(help="Comma-separated: npz,bvh,glb.")] = "npz,bvh",
     start: Annotated[float | None, typer.Option(help="Video only: start time (s).")] = None,
     end: Annotated[float | None, typer.Option(help="Video only: end time (s).")] = None,
     person: Annotated[int | None, typer.Option(help="Video only: track id to follow.")] = None,

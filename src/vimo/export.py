@@ -9,11 +9,13 @@ from pathlib import Path
 from vimo.errors import VimoError
 from vimo.io.atomic import atomic_open
 from vimo.io.bvh import write_bvh
+from vimo.io.gltf import write_glb
 from vimo.io.smpl_npz import write_smpl_npz
 from vimo.motion import Motion
 from vimo.pipeline import Generated
 
-FORMATS = ("npz", "bvh")
+FORMATS = ("npz", "bvh", "glb")
+DEFAULT_FORMATS = ("npz", "bvh")
 
 
 def ensure_writable_dir(path: Path) -> Path:
@@ -28,7 +30,7 @@ def ensure_writable_dir(path: Path) -> Path:
     return path
 
 
-def write_motion(motion: Motion, folder: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+def write_motion(motion: Motion, folder: Path, formats: tuple[str, ...] = DEFAULT_FORMATS) -> list[Path]:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise VimoError(f"unknown output format(s) {unknown}; choose from {', '.join(FORMATS)}")
@@ -40,11 +42,13 @@ def write_motion(motion: Motion, folder: Path, formats: tuple[str, ...] = FORMAT
     if "bvh" in formats:
         write_bvh(motion, folder / "motion.bvh")
         written.append(folder / "motion.bvh")
+    if "glb" in formats:
+        written.append(write_glb(motion, folder / "motion.glb"))
     return written
 
 
 def write_generated(
-    out: Path, generated: Generated, *, formats: tuple[str, ...] = FORMATS, report: dict | None = None
+    out: Path, generated: Generated, *, formats: tuple[str, ...] = DEFAULT_FORMATS, report: dict | None = None
 ) -> list[Path]:
     """The best sample as OUT/motion.*, every sample as OUT/sample_k/motion.* when K > 1, and report.json."""
     written = write_motion(generated.motions[generated.best], out, formats)

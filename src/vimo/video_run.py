@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from vimo.data.preview import draw_keypoints
-from vimo.export import FORMATS, ensure_writable_dir, run_report, write_generated
+from vimo.export import DEFAULT_FORMATS, ensure_writable_dir, run_report, write_generated
 from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo, generate
 from vimo.render import render_side_by_side
 from vimo.video.decode import VideoReader
@@ -51,7 +51,7 @@ def run_video(
     start: float | None = None,
     end: float | None = None,
     person: int | None = None,
-    formats: tuple[str, ...] = FORMATS,
+    formats: tuple[str, ...] = DEFAULT_FORMATS,
     preview: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
