@@ -1,0 +1,48 @@
+"""`vimo run` on the real clips in ../shared/data/videos (skipped when absent), with the shipped model.
+
+Sanity, not accuracy (there is no 3D truth): finite output, feet near the floor, rigid bones, and the
+motion must explain its own video (2D fidelity, SPEC section 4) clearly better than the same motion
+played backwards — a reference measured in the same test, so the threshold does not depend on how far
+training has got.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vimo.data.markers import motion_markers
+from vimo.eval.fidelity import reprojection_fidelity
+from vimo.io.smpl_npz import read_smpl_npz
+from vimo.keypoints import Keypoints2D
+from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig
+from vimo.skeleton import SMPL
+from vimo.video_run import run_video
+
+VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
+CLIPS = ["davis/dance-twirl.mp4", "sports2d/jumping_jacks_flip.mp4", "pose2sim/cam01.mp4", "pose2sim/cam02.mp4"]
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", CLIPS)
+def test_real_clip_gives_sane_motion(clip, tmp_path):
+    path = VIDEOS / clip
+    if not path.exists():
+        pytest.skip(f"needs ../shared/data/videos/{clip} (absent)")
+    if not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists():
+        pytest.skip("needs the shipped weights in weights/")
+    report = run_video(path, tmp_path, generation=GenerationConfig(steps=10), preview=False)
+    motion = read_smpl_npz(tmp_path / "motion.npz")
+    joints = motion.joints()
+    assert np.isfinite(joints).all()
+    assert report["coverage"]["detected"] > 0.8
+    lowest = joints[:, :, 1].min(axis=1)
+    assert np.median(np.abs(lowest)) < 0.1, np.percentile(lowest, [10, 50, 90])
+    bones = np.linalg.norm(joints[:, 1:] - joints[:, list(SMPL.parents[1:])], axis=-1)
+    assert bones.std(axis=0).max() < 1e-4
+    kp = Keypoints2D.from_json(tmp_path / "keypoints.json")
+    markers = motion_markers(motion)
+    ours = reprojection_fidelity(markers, kp.data)
+    backwards = reprojection_fidelity(markers[::-1].copy(), kp.data)
+    assert ours.pck > backwards.pck + 0.02, (ours, backwards)
