@@ -28,7 +28,7 @@ from vimo.keypoints import Keypoints2D
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion, facing_yaw
 from vimo.postprocess import foot_lock
-from vimo.representation import DIM, Normalizer, canonicalize_vectors, from_vector, split
+from vimo.representation import DIM, MotionParts, Normalizer, from_vector, join, split
 from vimo.stitching import blend, fade_weights, window_starts, world_from_canonical
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "vimo-small"
@@ -86,6 +86,115 @@ class Generated:
     foot_skate: list[tuple[float, float]] = field(default_factory=list)  # per motion: (before, after) locking, m/s
 
 
+@dataclass
+class Known:
+    """Frames whose motion is given (completion): mask (T,) True where known; values (T, 151) world frame."""
+
+    mask: torch.Tensor
+    values: torch.Tensor
+
+
+def _into_frame(x: torch.Tensor, yaw: torch.Tensor, origin: torch.Tensor) -> torch.Tensor:
+    """Inverse of ``world_from_canonical``: (K, F, 151) world -> the frame with ``origin`` (K, 3) at x = z = 0
+    and heading ``yaw`` (K,) along +Z."""
+    parts = split(x)
+    shifted = join(MotionParts(parts.contacts, parts.root_position - origin[:, None] * torch.tensor([1.0, 0.0, 1.0]),
+                               parts.rotations))  # fmt: skip
+    return world_from_canonical(shifted, -yaw, torch.zeros_like(origin))
+
+
+def harmonize(x: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    """Meet known frames smoothly (replacement inpainting leaves steps at the edges of known runs).
+
+    For each run of generated frames, its first frame should continue the known frames before it (their
+    last value plus their last velocity) and its last frame should lead into the known frames after it;
+    the misses at both ends are spread across the run with smoothstep weights, so the correction adds no
+    velocity at either end. x: (K, W, 151) metres (6D re-orthonormalised on decoding); known: (W,) bool.
+    """
+    if known.all() or not known.any():
+        return x
+    out = x.clone()
+    num = known.shape[0]
+    gaps = torch.nonzero(~known)[:, 0]
+    breaks = torch.nonzero(gaps[1:] != gaps[:-1] + 1)[:, 0]
+    for run in torch.tensor_split(gaps, (breaks + 1).tolist()):
+        lo, hi = int(run[0]), int(run[-1])
+        n = hi - lo + 1
+        p = torch.linspace(0.0, 1.0, n) if n > 1 else torch.full((1,), 0.5)
+        s_right = (p * p * (3 - 2 * p))[None, :, None]
+        if lo > 0:
+            prev = x[:, lo - 1]
+            velocity = prev - x[:, lo - 2] if lo >= 2 and known[lo - 2] else torch.zeros_like(prev)
+            out[:, lo : hi + 1] += (1 - s_right) * (prev + velocity - x[:, lo])[:, None]
+        if hi + 1 < num:
+            nxt = x[:, hi + 1]
+            velocity = x[:, hi + 2] - nxt if hi + 2 < num and known[hi + 2] else torch.zeros_like(nxt)
+            out[:, lo : hi + 1] += s_right * (nxt - velocity - x[:, hi])[:, None]
+    return out
+
+
+@torch.no_grad()
+def sample_sequence(
+    vimo: ViMo, cond_all: torch.Tensor | None, num_frames: int, config: GenerationConfig, known: Known | None = None
+) -> torch.Tensor:
+    """(K, T, 151) motion vectors in metres (world frame) for a condition (T, 54) or None (unconditional).
+
+    Windows overlap by ``config.overlap`` frames; in each window, the known frames (the previous window's
+    overlap, minus the last ``fade`` frames, and any ``known`` frames) are inpainting constraints, expressed
+    in the frame where the window's first known frame is canonical; known frames come back exactly.
+    """
+    device = vimo.device
+    window = vimo.model.cfg.max_frames
+    guidance = vimo.guidance if config.guidance is None else config.guidance
+    k = config.samples
+    gen = torch.Generator(device=device).manual_seed(config.seed)
+    scheduler = DDIMScheduler()
+    out = torch.zeros(k, num_frames, DIM)
+    starts = window_starts(num_frames, window, config.overlap)
+    prev_end = 0
+    for s in starts:
+        length = min(window, num_frames - s)
+        pad = torch.zeros(k, window, dtype=torch.bool, device=device)
+        pad[:, length:] = True
+        pad_or_none = pad if length < window else None
+        null = vimo.model.null_condition(k, window, pad_or_none)
+        enc = None
+        if cond_all is not None:
+            cond = torch.zeros(window, cond_all.shape[-1], device=device)
+            cond[:length] = cond_all[s : s + length]
+            enc = vimo.model.encode_condition(cond.expand(k, -1, -1), pad_or_none)
+        overlap = prev_end - s if s > 0 else 0
+        mask = torch.zeros(window, dtype=torch.bool)
+        values = torch.zeros(k, window, DIM)
+        mask[: max(0, overlap - config.fade)] = True
+        values[:, :overlap] = out[:, s:prev_end]
+        if known is not None:
+            kept = known.mask[s : s + length]
+            mask[:length] |= kept
+            values[:, :length][:, kept] = known.values[s : s + length][kept]
+        constraint, yaw, origin = None, torch.zeros(k), torch.zeros(k, 3)
+        if mask.any():
+            ref = int(mask.nonzero()[0, 0])
+            ref_parts = split(values[:, ref : ref + 1])
+            yaw, origin = facing_yaw(ref_parts.rotations[:, 0, 0]), ref_parts.root_position[:, 0]
+            local = _into_frame(values, yaw, origin)
+            constraint = Constraint(vimo.normalizer.encode(local).to(device), mask.view(1, -1, 1).to(device))
+        z = sample(vimo.model, scheduler, (k, window, DIM), cond=enc, null=null, guidance=guidance,
+                   steps=config.steps, generator=gen, constraint=constraint, resample=config.resample,
+                   device=device)  # fmt: skip
+        x = vimo.normalizer.decode(z.cpu().float())
+        if constraint is not None:
+            x = harmonize(x, mask)
+        x = world_from_canonical(x[:, :length], yaw, origin)
+        if overlap > 0:
+            x[:, :overlap] = blend(out[:, s:prev_end], x[:, :overlap], fade_weights(overlap, config.fade))
+        out[:, s : s + length] = x
+        prev_end = s + length
+    if known is not None:
+        out[:, known.mask] = known.values[known.mask]
+    return out
+
+
 @torch.no_grad()
 def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig()) -> Generated:
     """K plausible motions for a 2D keypoint sequence of any length (resampled to 30 fps)."""
@@ -95,46 +204,9 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
     num_frames = kp.num_frames
     if num_frames < 2:
         raise VimoError(f"keypoints have {num_frames} frame(s); at least 2 are needed")
-    device = vimo.device
-    window = vimo.model.cfg.max_frames
-    guidance = vimo.guidance if config.guidance is None else config.guidance
-    cond_all = normalize_keypoints(torch.from_numpy(kp.data), vimo.norm_config).to(device)  # (T, 54)
+    cond_all = normalize_keypoints(torch.from_numpy(kp.data), vimo.norm_config).to(vimo.device)  # (T, 54)
+    out = sample_sequence(vimo, cond_all, num_frames, config)
     k = config.samples
-    gen = torch.Generator(device=device).manual_seed(config.seed)
-    scheduler = DDIMScheduler()
-    out = torch.zeros(k, num_frames, DIM)
-    starts = window_starts(num_frames, window, config.overlap)
-    prev_end = 0
-    for s in starts:
-        length = min(window, num_frames - s)
-        cond = torch.zeros(window, cond_all.shape[-1], device=device)
-        cond[:length] = cond_all[s : s + length]
-        pad = torch.zeros(k, window, dtype=torch.bool, device=device)
-        pad[:, length:] = True
-        enc = vimo.model.encode_condition(cond.expand(k, -1, -1), pad if length < window else None)
-        null = vimo.model.null_condition(k, window, enc.pad)
-        overlap = prev_end - s if s > 0 else 0
-        constraint = None
-        yaw = torch.zeros(k)
-        origin = torch.zeros(k, 3)
-        if overlap > 0:
-            prev = out[:, s:prev_end]  # (K, ov, 151) world
-            prev_parts = split(prev)
-            yaw = facing_yaw(prev_parts.rotations[:, 0, 0])
-            origin = prev_parts.root_position[:, 0]
-            known = torch.zeros(k, window, DIM)
-            known[:, :overlap] = canonicalize_vectors(prev)
-            mask = torch.zeros(k, window, 1, dtype=torch.bool)
-            mask[:, : max(0, overlap - config.fade)] = True
-            constraint = Constraint(vimo.normalizer.encode(known).to(device), mask.to(device))
-        z = sample(vimo.model, scheduler, (k, window, DIM), cond=enc, null=null, guidance=guidance,
-                   steps=config.steps, generator=gen, constraint=constraint, resample=config.resample,
-                   device=device)  # fmt: skip
-        x = world_from_canonical(vimo.normalizer.decode(z.cpu().float())[:, :length], yaw, origin)
-        if overlap > 0:
-            x[:, :overlap] = blend(out[:, s:prev_end], x[:, :overlap], fade_weights(overlap, config.fade))
-        out[:, s : s + length] = x
-        prev_end = s + length
 
     motions = [from_vector(out[i], fps=FPS) for i in range(k)]
     skate = []

@@ -1,0 +1,1 @@
+"""The paper's applications: dataset building, dance stylization, video-guided motion completion."""

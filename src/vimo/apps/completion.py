@@ -1,0 +1,161 @@
+"""Video-guided motion completion (paper eq. 8): keep some frames of a motion, generate the rest.
+
+- ``complete``: frames in ``keep`` come from the given motion (exactly); the others are generated so that
+  they follow a video's (or keypoints') 2D poses — or, without a video, unconditionally (in-betweening
+  from keyframes).
+- ``blend_motions``: motion A until ``at - gap/2``, motion B (placed to continue where A leaves off) from
+  ``at + gap/2``; the gap is generated, guided by a video if one is given (the paper's transition in the
+  style of a video).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from vimo.conditioning import normalize_keypoints
+from vimo.errors import VimoError
+from vimo.keypoints import Keypoints2D
+from vimo.motion import Motion, facing_yaw
+from vimo.pipeline import FPS, GenerationConfig, Known, ViMo, sample_sequence
+from vimo.render import CameraPath, Figure, MannequinStyle, SceneStyle, render_frames
+from vimo.representation import from_vector, split, to_vector
+from vimo.stitching import world_from_canonical
+from vimo.video.writer import write_video
+
+
+@dataclass
+class Completion:
+    motion: Motion
+    kept: np.ndarray  # (T,) bool: frames copied from the input
+
+
+def parse_ranges(text: str, num_frames: int, fps: float = FPS) -> np.ndarray:
+    """'0-2.5,6-8' (seconds; 'f10-f40' for frames; open ends '5-') -> (T,) bool mask of kept frames."""
+    mask = np.zeros(num_frames, dtype=bool)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        lo_s, sep, hi_s = part.partition("-")
+        if not sep:
+            raise VimoError(f"--keep: range {part!r} must look like START-END (seconds, or fN for frames)")
+
+        def to_frame(v: str, default: int, part: str = part) -> int:
+            v = v.strip()
+            if not v:
+                return default
+            try:
+                return int(v[1:]) if v.startswith("f") else int(round(float(v) * fps))
+            except ValueError:
+                raise VimoError(f"--keep: {v!r} in {part!r} is not a time in seconds or a frame fN") from None
+
+        lo, hi = to_frame(lo_s, 0), to_frame(hi_s, num_frames)
+        if not 0 <= lo < hi <= num_frames:
+            raise VimoError(
+                f"--keep: range {part!r} is outside the motion's {num_frames} frames ({num_frames / fps:.1f} s)"
+            )
+        mask[lo:hi] = True
+    if not mask.any():
+        raise VimoError("--keep selects no frames")
+    return mask
+
+
+def _condition(vimo: ViMo, keypoints: Keypoints2D | None, num_frames: int) -> torch.Tensor | None:
+    if keypoints is None:
+        return None
+    kp = keypoints.resample(FPS) if abs(keypoints.fps - FPS) > 1e-6 else keypoints
+    data = np.zeros((num_frames, 17, 3), np.float32)
+    n = min(num_frames, kp.num_frames)
+    data[:n] = kp.data[:n]  # frames beyond the video have no detection (the model fills them)
+    return normalize_keypoints(torch.from_numpy(data), vimo.norm_config).to(vimo.device)
+
+
+def complete(
+    vimo: ViMo,
+    motion: Motion,
+    keep: np.ndarray,
+    keypoints: Keypoints2D | None = None,
+    config: GenerationConfig = GenerationConfig(),
+) -> Completion:
+    """Generate the frames of ``motion`` (resampled to 30 fps) outside ``keep`` (T,) bool."""
+    motion = motion.resample(FPS)
+    if keep.shape != (motion.num_frames,):
+        raise VimoError(f"keep mask has {keep.shape[0]} frames, the motion {motion.num_frames}")
+    values = torch.from_numpy(to_vector(motion))
+    known = Known(torch.from_numpy(keep), values)
+    cfg = replace(config, samples=1, foot_lock=False)
+    out = sample_sequence(vimo, _condition(vimo, keypoints, motion.num_frames), motion.num_frames, cfg, known)
+    result = from_vector(out[0], fps=FPS)
+    kept_rows = torch.from_numpy(keep)
+    # Rotations/root of kept frames are copied bit-exactly from the input.
+    rots, root = result.rotations.copy(), result.root_position.copy()
+    rots[keep], root[keep] = motion.rotations[keep], motion.root_position[keep]
+    contacts = result.contacts.copy()
+    contacts[keep] = values[kept_rows][:, :4].numpy()
+    return Completion(Motion(rots, root, FPS, contacts), keep)
+
+
+def blend_motions(
+    vimo: ViMo,
+    a: Motion,
+    b: Motion,
+    at: float,
+    *,
+    gap: float = 1.0,
+    keypoints: Keypoints2D | None = None,
+    config: GenerationConfig = GenerationConfig(),
+) -> Completion:
+    """A until ``at - gap/2`` s, a generated transition, then B (its start placed where A's kept part ends)."""
+    a, b = a.resample(FPS), b.resample(FPS)
+    cut_a = int(round((at - gap / 2) * FPS))
+    span = int(round(gap * FPS))
+    if not 0 < cut_a < a.num_frames:
+        raise VimoError(f"--at {at} s with a {gap} s gap is outside the first motion ({a.duration:.1f} s)")
+    b_start = cut_a + span  # in B's own time: play B from the same moment
+    if b_start >= b.num_frames:
+        raise VimoError(f"--at {at} s: the second motion ({b.duration:.1f} s) ends before the transition does")
+    head = torch.from_numpy(to_vector(a[:cut_a]))
+    tail = torch.from_numpy(to_vector(b[b_start:]))
+    # Place B's tail so its first frame has the heading and ground position of A's last kept frame.
+    a_last, b_first = split(head[-1:]), split(tail[:1])
+    turn = facing_yaw(a_last.rotations[:, 0]) - facing_yaw(b_first.rotations[:, 0])
+    tail = world_from_canonical(tail[None], turn, torch.zeros(1, 3))[0]
+    shift = (a_last.root_position - split(tail[:1]).root_position)[0] * torch.tensor([1.0, 0.0, 1.0])
+    tail[:, 4:7] += shift
+    total = cut_a + span + len(tail)
+    values = torch.zeros(total, head.shape[-1])
+    values[:cut_a], values[cut_a + span :] = head, tail
+    values[cut_a : cut_a + span] = head[-1]  # placeholder: generated, never kept
+    keep = np.ones(total, dtype=bool)
+    keep[cut_a : cut_a + span] = False
+    placeholder = from_vector(values, fps=FPS)
+    return complete(vimo, placeholder, keep, keypoints, config)
+
+
+KEPT_STYLE = MannequinStyle()  # blue shirt: frames copied from the input motion
+GENERATED_STYLE = MannequinStyle(shirt=(230, 140, 40))  # orange shirt: generated frames
+
+
+def write_completion_preview(result: Completion, path: Path, *, size: int = 360) -> Path:
+    """A follow-camera video of the completed motion: kept frames in blue, generated frames in orange."""
+    motion = result.motion
+    joints = motion.joints().astype(np.float64)
+    cams = CameraPath.follow(joints, image_size=(size, size), fps=motion.fps)
+    figure = Figure.of(motion)
+    scene = SceneStyle(floor_y=float(np.percentile(joints[:, :, 1].min(axis=1), 5)) - 0.05)
+    edges = np.flatnonzero(np.diff(result.kept.astype(int))) + 1
+    bounds = [0, *edges.tolist(), len(motion)]
+
+    def frames():
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            kept = bool(result.kept[a])
+            seg = Figure(figure.joints[a:b], figure.head_rotations[a:b], KEPT_STYLE if kept else GENERATED_STYLE)
+            seg_cams = CameraPath(cams.R[a:b], cams.t[a:b], cams.focal[a:b], cams.principal[a:b], cams.image_size)
+            for img in render_frames(seg, seg_cams, scene=scene):
+                cv2.putText(img, "kept" if kept else "generated", (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                            (40, 40, 40), 1, cv2.LINE_AA)  # fmt: skip
+                yield img
+
+    return write_video(frames(), path, motion.fps)
