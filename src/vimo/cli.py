@@ -178,7 +178,18 @@ def train(
                       val_every=val_every, bf16=bf16, seed=seed, conditioning=conditioning)  # fmt: skip
     if init is not None and resume:
         raise VimoError("--init starts a new run from a bundle; --resume continues a run: use one of them")
-    state = fit(cfg, data, out, resume=resume, init=init)
+    import signal
+
+    def stop(signum, frame):  # SIGTERM / SIGINT (also when started in the background): checkpoint, then exit
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        state = fit(cfg, data, out, resume=resume, init=init)
+    except KeyboardInterrupt:
+        console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
+        raise typer.Exit(130) from None
     console.print(f"{out}: step {state.step}, {state.samples} samples, {state.wall_seconds / 3600:.2f} h of training")
 
 

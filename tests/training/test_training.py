@@ -69,3 +69,24 @@ def test_init_from_a_bundle_continues_training_and_the_record(tiny_cache, tmp_pa
     a = first.model.state_dict()
     b = ViMo.load(tmp_path / "w" / "c").model.state_dict()
     assert any(not torch.equal(a[k], b[k]) for k in a)
+
+
+def test_sigterm_checkpoints_and_exits_cleanly(tiny_cache, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    code = "from vimo.cli import app; app()"
+    proc = subprocess.Popen([sys.executable, "-c", code, "train", "--config", "tiny", "--data", str(tiny_cache),
+                             "--out", str(out), "--batch-size", "4", "--val-every", "0", "--no-bf16", "--threads", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    deadline = time.time() + 60
+    while not (out / "config.json").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    output = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 130, output
+    assert (out / "checkpoint.safetensors").exists() and "stopped" in output
