@@ -21,7 +21,7 @@ from vimo.data.synthetic import walking_motion
 from vimo.eval.metrics import mpjpe, pa_mpjpe
 from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo
 
-TEST_TAKE = Path(__file__).resolve().parents[2] / "shared/data/mocap/cmu/atelier_01-09/05/05_16.bvh.gz"
+TEST_TAKE = Path(__file__).resolve().parents[2] / "shared/data/mocap/cmu/atelier_10-14/14/14_30.bvh.gz"
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo, generate
 from vimo.stitching import window_starts
 from vimo.training.batches import CASUAL_SIM_CONFIG
 
-TEST_TAKE = Path(__file__).resolve().parents[2] / "shared/data/mocap/cmu/acrnn_dance/salsa/25.bvh.gz"
+TEST_TAKE = Path(__file__).resolve().parents[2] / "shared/data/mocap/cmu/acrnn_dance/salsa/26.bvh.gz"
 
 
 def accel(joints: np.ndarray) -> np.ndarray:

@@ -208,7 +208,8 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
     out = sample_sequence(vimo, cond_all, num_frames, config)
     k = config.samples
 
-    motions = [from_vector(out[i], fps=FPS) for i in range(k)]
+    # The model never sees the floor: put the feet on y = 0 (median lowest joint on contact frames).
+    motions = [from_vector(out[i], fps=FPS).grounded() for i in range(k)]
     skate = []
     if config.foot_lock:
         locked = [foot_lock(m) for m in motions]
