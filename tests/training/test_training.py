@@ -40,6 +40,8 @@ def test_resume_is_exact(tiny_cache, tmp_path):
     fit(_cfg(max_steps=6), tiny_cache, tmp_path / "straight")
     fit(_cfg(max_steps=3), tiny_cache, tmp_path / "split")
     fit(_cfg(max_steps=6), tiny_cache, tmp_path / "split", resume=True)
+    steps = [int(line.split(",")[0]) for line in (tmp_path / "split" / "log.csv").read_text().splitlines()[1:]]
+    assert steps == sorted(set(steps))  # no step logged twice across the resume
     a = load_file(str(tmp_path / "straight" / "checkpoint.safetensors"))
     b = load_file(str(tmp_path / "split" / "checkpoint.safetensors"))
     assert a.keys() == b.keys()

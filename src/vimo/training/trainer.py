@@ -213,6 +213,7 @@ def run_training(
         model, optimizer, ema = recipe.build(cfg, saved["model"])
         meta = load_checkpoint(ckpt, model=model, ema=ema, optimizer=optimizer)
         state = TrainState(**meta["state"])
+        _truncate_log(out_dir / "log.csv", state.step)  # rows logged after the checkpoint would repeat
         log.info("resumed %s at step %d", out_dir, state.step)
     else:
         prior = None
@@ -292,6 +293,20 @@ def _init_from_bundle(prefix: Path, model: torch.nn.Module, ema: dict[str, torch
         "samples": int(info.get("total_samples", info.get("samples", 0))),
         "wall_seconds": float(info.get("total_wall_seconds", info.get("wall_seconds", 0.0))),
     }
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    if not path.exists():
+        return
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows or int(rows[-1]["step"]) <= step:
+        return
+    keep = [r for r in rows if int(r["step"]) <= step]
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(keep)
 
 
 def _overrides(cfg) -> dict:
