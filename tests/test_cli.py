@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from vimo.cli import app
@@ -10,19 +9,10 @@ from vimo.data.camera_sim import Regime, SimConfig, simulate
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
 from vimo.keypoints import COCO17_NAMES
-from vimo.models.denoiser import CONFIGS, Denoiser
+from vimo.models.denoiser import CONFIGS
 from vimo.pipeline import ViMo
-from vimo.representation import Normalizer
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory):
-    torch.manual_seed(0)
-    prefix = tmp_path_factory.mktemp("w") / "tiny"
-    ViMo(Denoiser(CONFIGS["tiny"]).eval(), Normalizer(torch.zeros(151), torch.ones(151))).save(prefix)
-    return prefix
 
 
 @pytest.fixture(scope="module")

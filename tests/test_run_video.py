@@ -4,25 +4,13 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from vimo.cli import app
 from vimo.data.synthetic import walking_motion
-from vimo.models.denoiser import CONFIGS, Denoiser
-from vimo.pipeline import ViMo
 from vimo.render import CameraPath, render_video
-from vimo.representation import Normalizer
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory):
-    torch.manual_seed(0)
-    prefix = tmp_path_factory.mktemp("w") / "tiny"
-    ViMo(Denoiser(CONFIGS["tiny"]).eval(), Normalizer(torch.zeros(151), torch.ones(151))).save(prefix)
-    return prefix
 
 
 @pytest.fixture(scope="module")

@@ -7,26 +7,12 @@ import torch
 from vimo.data.camera_sim import Regime, simulate
 from vimo.data.dataset import WindowCache
 from vimo.data.markers import motion_markers
-from vimo.data.prepare import PrepareConfig, write_cache
-from vimo.data.synthetic import random_motion, walking_motion
+from vimo.data.synthetic import walking_motion
 from vimo.errors import VimoError
 from vimo.lifter import LiftConfig, Lifter, lift
-from vimo.representation import to_vector
 from vimo.training.baseline import BaselineConfig, baseline_step, build_baseline, fit_baseline, random_padding
 from vimo.training.batches import CASUAL_SIM_CONFIG
 from vimo.training.export import export_baseline
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cache") / "cache"
-    vectors, records = [], []
-    for seed in range(4):
-        v = to_vector(random_motion(60, seed=seed, amplitude=0.3).with_contacts())
-        vectors.append(v)
-        records.append({"source": f"synthetic/{seed}", "split": "train" if seed < 3 else "val", "frames": len(v)})
-    write_cache(out, records, vectors, config=PrepareConfig(window=30, stride=10))
-    return out
 
 
 def _cfg(**kw):

@@ -4,22 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from vimo.data.prepare import PrepareConfig, write_cache
-from vimo.data.synthetic import random_motion
-from vimo.representation import to_vector
 from vimo.training.trainer import TrainConfig, fit
-
-
-@pytest.fixture(scope="module")
-def tiny_cache(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cache") / "cache"
-    vectors, records = [], []
-    for seed in range(4):
-        v = to_vector(random_motion(60, seed=seed, amplitude=0.3).with_contacts())
-        vectors.append(v)
-        records.append({"source": f"synthetic/{seed}", "split": "train" if seed < 3 else "val", "frames": len(v)})
-    write_cache(out, records, vectors, config=PrepareConfig(window=30, stride=10))
-    return out
 
 
 def _cfg(**kw):
