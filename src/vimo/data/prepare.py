@@ -57,12 +57,16 @@ class PrepareSummary:
 
 
 def find_motion_files(sources: list[Path]) -> list[Path]:
+    from vimo.apps.dataset import dataset_motion_files
+
     files: list[Path] = []
     for src in sources:
         if not src.exists():
             raise VimoError(f"{src}: no such file or directory")
         if src.is_file():
             files.append(src)
+        elif (listed := dataset_motion_files(src)) is not None:  # made by `vimo dataset build`: its manifest
+            files.extend(listed)
         else:
             files.extend(p for p in src.rglob("*") if p.is_file() and is_motion_file(p))
     return sorted(set(files))
