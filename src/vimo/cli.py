@@ -154,6 +154,8 @@ def train(
     bf16: Annotated[bool, typer.Option(help="bf16 autocast (faster on CPUs with AVX512-BF16).")] = True,
     conditioning: Annotated[str, typer.Option(help="Condition normalisation variant (ablation).")] = "default",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+    optimizer: Annotated[str, typer.Option(help="adamw or adan.")] = "adamw",
+    lr: Annotated[float | None, typer.Option(help="Learning rate (default: 1e-3 AdamW, 4e-4 Adan).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Train the ViMo denoiser on simulated casual-camera 2D keypoints.
@@ -174,8 +176,14 @@ def train(
     if threads:
         torch.set_num_threads(threads)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from vimo.training.trainer import OPTIMIZERS
+
+    if optimizer not in OPTIMIZERS:
+        raise VimoError(f"unknown --optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+    lr = lr if lr is not None else (1e-3 if optimizer == "adamw" else 4e-4)
     cfg = TrainConfig(model=config, batch_size=batch_size, max_steps=max_steps, max_minutes=max_minutes,
-                      val_every=val_every, bf16=bf16, seed=seed, conditioning=conditioning)  # fmt: skip
+                      val_every=val_every, bf16=bf16, seed=seed, conditioning=conditioning,
+                      optimizer=optimizer, lr=lr)  # fmt: skip
     if init is not None and resume:
         raise VimoError("--init starts a new run from a bundle; --resume continues a run: use one of them")
     import signal

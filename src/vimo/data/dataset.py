@@ -44,5 +44,8 @@ class WindowCache:
 
     def batch(self, split: str, index: torch.Tensor) -> torch.Tensor:
         """Canonicalised windows (B, W, 151) in metres/6D (not normalised) for rows ``index`` of a split."""
-        rows = self.windows[split][index]
+        return self.batch_rows(self.windows[split][index])
+
+    def batch_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """Canonicalised windows (B, W, 151) for (sequence, start) rows (B, 2)."""
         return canonicalize_vectors(window_tensor(self.vectors, self.seq_start, rows, self.window))

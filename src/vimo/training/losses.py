@@ -23,6 +23,10 @@ class LossWeights:
     velocity: float = 2.964
     fk: float = 0.646 * 20.0
     foot: float = 10.942 * 10.0
+    # Where the FK term compares joints: "world" (EDGE: root trajectory and heading included) or "body"
+    # (in the root joint's frame: pose only, since a camera-free 2D input leaves trajectory and heading
+    # ambiguous and their errors would otherwise dominate the term).
+    fk_frame: str = "world"
 
 
 @dataclass
@@ -45,6 +49,12 @@ def _masked_mean(sq: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
     return (sq * w).sum() / (w.sum() * sq[0, 0].numel()).clamp_min(1)
 
 
+def _in_root_frame(joints: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
+    """Joints (B, W, 24, 3) relative to the root joint, in the root's rotated frame (rotations[..., 0, :, :])."""
+    rel = joints - joints[..., :1, :]
+    return torch.einsum("bwji,bwkj->bwki", rotations[..., 0, :, :], rel)
+
+
 def diffusion_losses(
     pred: torch.Tensor,
     target: torch.Tensor,
@@ -61,7 +71,11 @@ def diffusion_losses(
     p_parts, t_parts = split(normalizer.decode(pred)), split(normalizer.decode(target))
     p_joints = forward_kinematics(p_parts.rotations, p_parts.root_position, offsets, SMPL.parents).positions
     t_joints = forward_kinematics(t_parts.rotations, t_parts.root_position, offsets, SMPL.parents).positions
-    fk = _masked_mean((p_joints - t_joints) ** 2, valid)
+    if weights.fk_frame == "body":
+        fk = _masked_mean((_in_root_frame(p_joints, p_parts.rotations) - _in_root_frame(t_joints, t_parts.rotations))
+                          ** 2, valid)  # fmt: skip
+    else:
+        fk = _masked_mean((p_joints - t_joints) ** 2, valid)
 
     # Foot contact (eq. 6): feet predicted in contact should not move.
     feet = p_joints[:, :, list(CONTACT_JOINTS)]  # (B, W, 4, 3)
