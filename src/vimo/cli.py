@@ -522,6 +522,139 @@ def dataset_build(
                   f"timings (s) {report.seconds}")  # fmt: skip
 
 
+dance_app = typer.Typer(help="Music-to-dance: paired soundtracks, training, export.", no_args_is_help=True)
+app.add_typer(dance_app, name="dance")
+
+
+@dance_app.command("pairs")
+@user_errors
+def dance_pairs(
+    data: Annotated[Path, typer.Argument(help="Cache made by `vimo data prepare`.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Pairs file to write (.safetensors).")],
+    loops: Annotated[Path, typer.Option(help="Folder of percussion loops.")] = Path(
+        "../shared/data/music/sonic_pi_cc0"
+    ),
+    variants: Annotated[int, typer.Option(help="Soundtracks per window.")] = 3,
+    categories: Annotated[str, typer.Option(help="Comma-separated motion categories to pair.")] = "dance",
+    limit: Annotated[int | None, typer.Option(help="Use at most this many windows (spread evenly).")] = None,
+) -> None:
+    """Pair every dance window with soundtracks whose beats follow its kinematic beats.
+
+    Example: vimo dance pairs data/cache -o data/dance_pairs.safetensors
+    """
+    from vimo.data.dataset import WindowCache
+    from vimo.music.pairing import load_loops
+    from vimo.training.dance import build_pairs
+
+    if not loops.is_dir():
+        raise VimoError(f"--loops {loops}: no such folder")
+    pairs = build_pairs(WindowCache.load(data), load_loops(loops), variants=variants,
+                        categories=tuple(c.strip() for c in categories.split(",")), limit=limit)  # fmt: skip
+    pairs.save(out)
+    n_val = int(pairs.is_val.sum())
+    console.print(f"{out}: {len(pairs.rows) - n_val} training and {n_val} validation windows x {variants} soundtracks")
+
+
+@dance_app.command("train")
+@user_errors
+def dance_train(
+    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")],
+    out: Annotated[Path, typer.Option(help="Run directory.")],
+    pairs: Annotated[Path | None, typer.Option(help="Pairs file from `vimo dance pairs` (new runs).")] = None,
+    config: Annotated[str, typer.Option(help="Model config: small or tiny.")] = "small",
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
+    max_steps: Annotated[int, typer.Option()] = 1_000_000,
+    max_minutes: Annotated[float | None, typer.Option(help="Stop after this many minutes.")] = None,
+    val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 500,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Train the music-to-dance denoiser on paired soundtracks.
+
+    Example: vimo dance train --data data/cache --pairs data/dance_pairs.safetensors --out runs/dance
+    """
+    import logging as _logging
+
+    from vimo.training.dance import DANCE_CONFIGS, DanceConfig, fit_dance
+
+    if config not in DANCE_CONFIGS:
+        raise VimoError(f"unknown --config {config!r}; choose one of {', '.join(DANCE_CONFIGS)}")
+    if pairs is None and not resume:
+        raise VimoError("a new run needs --pairs (make them with `vimo dance pairs`)")
+    _logging.basicConfig(level=_logging.INFO, format="%(asctime)s %(message)s")
+    cfg = DanceConfig(model=config, pairs=str(pairs or ""), max_steps=max_steps, max_minutes=max_minutes,
+                      val_every=val_every, batch_size=batch_size, seed=seed)  # fmt: skip
+    try:
+        state = fit_dance(cfg, data, out, resume=resume)
+    except KeyboardInterrupt:
+        console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
+        raise typer.Exit(130) from None
+    console.print(f"{out}: step {state.step}, {state.wall_seconds / 3600:.2f} h of training")
+
+
+@dance_app.command("export")
+@user_errors
+def dance_export(
+    run_dir: Annotated[Path, typer.Argument(help="Dance training run directory.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output prefix, e.g. weights/dance-small.")],
+    guidance: Annotated[float, typer.Option(help="Default guidance weight stored with the model.")] = 2.0,
+) -> None:
+    """Export a dance run's EMA weights as a bundle (kind "dance").
+
+    Example: vimo dance export runs/dance -o weights/dance-small
+    """
+    from vimo.dance import export_dance
+
+    dance = export_dance(run_dir, out, guidance=guidance)
+    console.print(f"{out}.safetensors: step {dance.info.get('step')}")
+
+
+@dance_app.command("generate")
+@user_errors
+def dance_generate(
+    music: Annotated[Path, typer.Option(help="Song (audio file, or a video with an audio track).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
+    model: Annotated[Path, typer.Option(help="Dance bundle prefix.")] = Path("weights/dance-small"),
+    seconds: Annotated[float | None, typer.Option(help="Dance this many seconds (default: the whole song).")] = None,
+    samples: Annotated[int, typer.Option(help="Dances to generate.")] = 1,
+    seed: Annotated[int, typer.Option()] = 0,
+    guidance: Annotated[float | None, typer.Option(help="Guidance weight (default: the model's).")] = None,
+    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
+    formats: Annotated[str, typer.Option(help="Comma-separated: npz, bvh, glb.")] = "npz,bvh",
+    preview: Annotated[bool, typer.Option(help="Write preview.mp4 (with the music).")] = True,
+) -> None:
+    """Generate a dance of any length for a song.
+
+    Example: vimo dance generate --music song.ogg -o dance_out --seconds 20
+    """
+    from vimo.dance import DanceModel, write_dance_preview
+    from vimo.export import FORMATS, ensure_writable_dir, write_motion
+    from vimo.music.features import FPS, SR, cached_music_features
+    from vimo.pipeline import GenerationConfig
+
+    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad:
+        raise VimoError(f"unknown --formats {bad}; choose from {', '.join(FORMATS)}")
+    if seconds is not None and seconds <= 0:
+        raise VimoError(f"--seconds must be positive, got {seconds}")
+    dance = DanceModel.load(model)
+    feats, audio = cached_music_features(music)
+    ensure_writable_dir(out)
+    frames = len(feats) if seconds is None else min(len(feats), int(round(seconds * FPS)))
+    config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps)
+    with console.status(f"dancing {frames / FPS:.1f} s of {music.name}..."):
+        motions = dance.generate(feats, frames, config)
+    for i, motion in enumerate(motions):
+        folder = out if i == 0 else out / f"sample_{i}"
+        for f in write_motion(motion, folder, fmts):
+            console.print(f"  wrote {f}")
+    if preview:
+        with console.status("rendering the preview..."):
+            path = write_dance_preview(motions[0], audio[: int(frames / FPS * SR)], out / "preview.mp4")
+        console.print(f"  wrote {path}")
+
+
 @app.command("demo")
 @user_errors
 def demo(

@@ -145,12 +145,13 @@ OPTIMIZERS = ("adamw", "adan")
 def optimizer_and_ema(model: torch.nn.Module, cfg) -> tuple[torch.optim.Optimizer, dict[str, torch.Tensor]]:
     """cfg.optimizer (AdamW or Adan) with cfg.lr and cfg.weight_decay, and EMA weights starting at the model's."""
     name = getattr(cfg, "optimizer", "adan")
+    params = [p for p in model.parameters() if p.requires_grad]  # frozen parts (adapters' bases) stay put
     if name == "adan":
         from adan_pytorch import Adan
 
-        optimizer = Adan(model.parameters(), lr=cfg.lr, betas=(0.02, 0.08, 0.01), weight_decay=cfg.weight_decay)
+        optimizer = Adan(params, lr=cfg.lr, betas=(0.02, 0.08, 0.01), weight_decay=cfg.weight_decay)
     elif name == "adamw":
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     else:
         raise VimoError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}

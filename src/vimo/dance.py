@@ -1,0 +1,133 @@
+"""Dances for music: the music-to-dance model bundle, generation of any length, previews that play the music.
+
+A dance bundle is a ViMo bundle of kind "dance": the denoiser (condition = 35 music features per frame), the
+motion normaliser, and the music features' mean/std (``music_mean``/``music_std`` in PREFIX.json). Long
+music is handled like long videos: overlapping windows, each constrained on the previous one's overlap,
+cross-faded (:func:`vimo.pipeline.sample_sequence`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from vimo.bundle import read_bundle, write_bundle
+from vimo.errors import VimoError
+from vimo.models.denoiser import Denoiser, DenoiserConfig
+from vimo.motion import Motion
+from vimo.music.features import FEATURE_DIM, FPS, SR
+from vimo.pipeline import GenerationConfig, ViMo, sample_sequence
+from vimo.representation import Normalizer, from_vector
+
+
+@dataclass
+class DanceModel:
+    model: torch.nn.Module  # Denoiser (or an adapter with its interface)
+    normalizer: Normalizer
+    music_mean: torch.Tensor  # (35,)
+    music_std: torch.Tensor  # (35,)
+    guidance: float = 2.0
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, prefix: str | Path) -> DanceModel:
+        files = read_bundle(prefix, "dance")
+        cfg = files.config
+        model = Denoiser(DenoiserConfig(**cfg["model"]))
+        model.load_state_dict(files.model_state)
+        return cls(model.eval(), files.normalizer, torch.tensor(cfg["music_mean"]), torch.tensor(cfg["music_std"]),
+                   float(cfg.get("guidance", 2.0)), cfg.get("info", {}))  # fmt: skip
+
+    def save(self, prefix: str | Path) -> None:
+        cfg = {"model": self.model.cfg.to_dict(), "music_mean": self.music_mean.tolist(),
+               "music_std": self.music_std.tolist(), "guidance": self.guidance, "info": self.info}  # fmt: skip
+        write_bundle(prefix, "dance", self.model, self.normalizer, cfg)
+
+    def condition(self, features: np.ndarray) -> torch.Tensor:
+        f = torch.as_tensor(np.asarray(features), dtype=torch.float32)
+        if f.ndim != 2 or f.shape[1] != FEATURE_DIM:
+            raise VimoError(f"music features must be (T, {FEATURE_DIM}), got {tuple(f.shape)}")
+        return (f - self.music_mean) / self.music_std
+
+    def generate(self, features: np.ndarray | None, num_frames: int, config: GenerationConfig) -> list[Motion]:
+        """K dances (grounded, 30 fps) for music features (T, 35) — or unconditional when None."""
+        if num_frames < 2:
+            raise VimoError(f"the music is too short: {num_frames} frame(s) at {FPS} fps")
+        cond = None if features is None else self.condition(features[:num_frames])
+        vimo = ViMo(self.model, self.normalizer, guidance=self.guidance)
+        out = sample_sequence(vimo, cond, num_frames, config)
+        return [from_vector(out[i], fps=FPS).grounded() for i in range(config.samples)]
+
+
+def export_dance(run_dir: str | Path, prefix: str | Path, *, guidance: float = 2.0) -> DanceModel:
+    """A dance run's EMA weights -> PREFIX.safetensors + PREFIX.json (kind "dance")."""
+    from vimo.training.dance import MUSIC_NORM
+    from vimo.training.export import _load_run
+
+    run_dir = Path(run_dir)
+    if not (run_dir / MUSIC_NORM).exists():
+        raise VimoError(f"{run_dir}: not a dance run (no {MUSIC_NORM})")
+    model, normalizer, _, info = _load_run(run_dir, lambda cfg: Denoiser(DenoiserConfig(**cfg)))
+    norm = load_file(str(run_dir / MUSIC_NORM))
+    dance = DanceModel(model, normalizer, norm["mean"], norm["std"], guidance, info)
+    dance.save(prefix)
+    return dance
+
+
+def mux_audio(video: Path, audio: np.ndarray, out: Path, sr: int = SR) -> Path:
+    """Copy ``video``'s frames into ``out`` with ``audio`` (mono float32 at ``sr``) as an AAC track."""
+    import av
+
+    from vimo.io.atomic import atomic_path
+
+    with atomic_path(out) as tmp, av.open(str(video)) as src, av.open(str(tmp), "w", format="mp4") as dst:
+        vin = src.streams.video[0]
+        vout = dst.add_stream_from_template(vin)
+        rate = 44100  # AAC's encoder does not take 15360 Hz
+        aout = dst.add_stream("aac", rate=rate)
+        aout.layout = "mono"
+        resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
+        for packet in src.demux(vin):
+            if packet.dts is None:
+                continue
+            packet.stream = vout
+            dst.mux(packet)
+        step = sr // 10
+        for i in range(0, len(audio), step):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[None, i : i + step]), format="flt",
+                                               layout="mono")  # fmt: skip
+            frame.sample_rate = sr
+            for resampled in resampler.resample(frame):
+                for p in aout.encode(resampled):
+                    dst.mux(p)
+        for resampled in resampler.resample(None):
+            for p in aout.encode(resampled):
+                dst.mux(p)
+        for p in aout.encode():
+            dst.mux(p)
+    return out
+
+
+def write_dance_preview(motion: Motion, audio: np.ndarray | None, path: Path, *, size: int = 360) -> Path:
+    """A follow-camera video of the dance, with the music when given."""
+    import tempfile
+
+    from vimo.render import CameraPath, SceneStyle, render_video
+
+    joints = motion.joints().astype(np.float64)
+    cams = CameraPath.follow(joints, image_size=(size, size), fps=motion.fps)
+    scene = SceneStyle(floor_y=float(np.percentile(joints[:, :, 1].min(axis=1), 5)) - 0.05)
+    if audio is None:
+        return render_video(motion, cams, path, scene=scene)
+    with tempfile.TemporaryDirectory() as tmp:
+        silent = render_video(motion, cams, Path(tmp) / "silent.mp4", scene=scene)
+        return mux_audio(silent, audio[: int(len(motion) / motion.fps * SR)], path)
+
+
+def dance_info(prefix: str | Path) -> dict:
+    return json.loads(Path(prefix).with_suffix(".json").read_text()).get("info", {})

@@ -1,0 +1,255 @@
+"""Music-to-dance: the ViMo denoiser with a music condition (35 EDGE features per frame instead of 2D keypoints).
+
+Pairs (:func:`build_pairs`): every cached window of the chosen categories (dance) gets ``variants``
+soundtracks whose beats follow its kinematic beats (:mod:`vimo.music.pairing`), stored as music features in
+``PAIRS`` (safetensors: ``rows`` (N, 2) window rows, ``split`` flags, ``features`` (N, V, W, 35) float16,
+``mean``/``std`` (35,) of the training features). Training (:func:`fit_dance`) uses the shared loop
+(:func:`vimo.training.trainer.run_training`): per step B windows, one random soundtrack each, z-scored
+features as the condition; the denoiser's losses and classifier-free guidance dropout as for video.
+Validation: Beat Align Score (music-to-motion, Bailando; the paper's direction) of sampled dances for their
+own music and for shuffled music (music of another window) on validation windows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.progress import Progress
+from safetensors.torch import load_file, save_file
+
+from vimo.data.dataset import WindowCache
+from vimo.diffusion.sampling import sample
+from vimo.diffusion.scheduler import DDIMScheduler
+from vimo.errors import VimoError
+from vimo.eval.beats import beat_align_score, motion_beats
+from vimo.io.atomic import atomic_path
+from vimo.models.denoiser import Denoiser, DenoiserConfig
+from vimo.music.features import FEATURE_DIM, FEATURE_SLICES, music_features
+from vimo.music.pairing import Loop, beat_grid, beat_matched_track
+from vimo.representation import DIM
+from vimo.training.batches import window_joints
+from vimo.training.losses import LossWeights, diffusion_losses
+from vimo.training.trainer import Recipe, TrainState, lr_at, optimizer_and_ema, run_training
+
+MUSIC_NORM = "music_normalizer.safetensors"  # in a dance run directory: mean/std of the training features
+
+DANCE_CONFIGS: dict[str, DenoiserConfig] = {
+    "small": DenoiserConfig(cond_dim=FEATURE_DIM),
+    "tiny": DenoiserConfig(width=32, layers=1, heads=2, ff=64, cond_layers=1, dropout=0.0, cond_dim=FEATURE_DIM),
+}
+
+
+@dataclass
+class Pairs:
+    rows: torch.Tensor  # (N, 2) (sequence, start) window rows of the cache
+    is_val: torch.Tensor  # (N,) bool: the window is in the validation split
+    features: torch.Tensor  # (N, V, W, 35) float16 music features
+    mean: torch.Tensor  # (35,) over training features
+    std: torch.Tensor  # (35,)
+
+    def normalize(self, feats: torch.Tensor) -> torch.Tensor:
+        return (feats.float() - self.mean) / self.std
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            save_file({"rows": self.rows, "is_val": self.is_val, "features": self.features,
+                       "mean": self.mean, "std": self.std}, str(tmp))  # fmt: skip
+
+    @classmethod
+    def load(cls, path: str | Path) -> Pairs:
+        path = Path(path)
+        if not path.exists():
+            raise VimoError(f"{path}: no music-dance pairs; make them with `vimo dance pairs`")
+        t = load_file(str(path))
+        return cls(t["rows"], t["is_val"].bool(), t["features"], t["mean"], t["std"])
+
+    def split(self, val: bool) -> torch.Tensor:
+        return torch.nonzero(self.is_val == val)[:, 0]
+
+
+def category_rows(cache: WindowCache, split: str, categories: tuple[str, ...]) -> torch.Tensor:
+    """Rows of ``split``'s windows whose source sequence is in one of ``categories``."""
+    cats = [s.get("category", "") for s in cache.meta["sequences"]]
+    rows = cache.windows[split]
+    keep = torch.tensor([cats[int(s)] in categories for s in rows[:, 0]], dtype=torch.bool)
+    return rows[keep]
+
+
+def build_pairs(cache: WindowCache, loops: list[Loop], *, variants: int = 3, categories: tuple[str, ...] = ("dance",),
+                seed: int = 0, limit: int | None = None) -> Pairs:  # fmt: skip
+    """Music features for ``variants`` beat-matched soundtracks of every train/val window of ``categories``."""
+    if not loops:
+        raise VimoError("no percussion loops with detectable beats to build soundtracks from")
+    rows, is_val = [], []
+    for split, flag in (("train", False), ("val", True)):
+        if split in cache.windows:
+            r = category_rows(cache, split, categories)
+            rows.append(r)
+            is_val.append(torch.full((len(r),), flag))
+    all_rows, all_val = torch.cat(rows), torch.cat(is_val)
+    if limit is not None:
+        pick = torch.linspace(0, len(all_rows) - 1, min(limit, len(all_rows))).round().long()
+        all_rows, all_val = all_rows[pick], all_val[pick]
+    if len(all_rows) == 0:
+        raise VimoError(f"the cache has no windows of categories {categories}")
+    width = cache.window
+    feats = torch.zeros(len(all_rows), variants, width, FEATURE_DIM, dtype=torch.float16)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("soundtracks", total=len(all_rows))
+        for i in range(len(all_rows)):
+            x = cache.batch_rows(all_rows[i : i + 1])[0]
+            joints = window_joints(x[None])[0][0].numpy()
+            grid = beat_grid(joints)
+            for v in range(variants):
+                rng = np.random.default_rng([seed, int(all_rows[i, 0]), int(all_rows[i, 1]), v])
+                y = beat_matched_track(grid, width, loops, rng)
+                f = music_features(y)[:width]
+                feats[i, v, : len(f)] = torch.from_numpy(f).half()
+            progress.advance(task)
+    train = feats[~all_val].float().reshape(-1, FEATURE_DIM)
+    mean, std = train.mean(0), train.std(0).clamp_min(1e-3)
+    return Pairs(all_rows, all_val, feats, mean, std)
+
+
+@dataclass(frozen=True)
+class DanceConfig:
+    model: str = "small"  # key of DANCE_CONFIGS
+    pairs: str = ""  # path of the pairs file (made by `vimo dance pairs`)
+    batch_size: int = 32
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 0.02
+    warmup_steps: int = 200
+    max_steps: int = 1_000_000
+    max_minutes: float | None = None
+    ema_decay: float = 0.999
+    cond_drop: float = 0.25
+    loss: LossWeights = field(default_factory=LossWeights)
+    checkpoint_minutes: float = 5.0
+    log_every: int = 20
+    val_every: int = 500
+    val_windows: int = 16
+    val_steps: int = 20
+    guidance: float = 2.0
+    bf16: bool = True
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DanceConfig:
+        d = dict(d)
+        d["loss"] = LossWeights(**d.get("loss", {}))
+        return cls(**d)
+
+
+def dance_step(model: Denoiser, optimizer: torch.optim.Optimizer, scheduler: DDIMScheduler, cache: WindowCache,
+               pairs: Pairs, train_idx: torch.Tensor, cfg: DanceConfig, step: int) -> dict[str, float]:  # fmt: skip
+    """One optimisation step, fully determined by (cfg.seed, step) and the current weights."""
+    rng = np.random.default_rng([cfg.seed, step])
+    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    pick = train_idx[torch.from_numpy(rng.integers(0, len(train_idx), cfg.batch_size))]
+    variant = torch.from_numpy(rng.integers(0, pairs.features.shape[1], cfg.batch_size))
+    x_metres = cache.batch_rows(pairs.rows[pick])
+    cond = pairs.normalize(pairs.features[pick, variant])
+    x0 = cache.normalizer.encode(x_metres)
+    t = torch.randint(1, scheduler.num_train_timesteps + 1, (cfg.batch_size,), generator=gen)
+    x_t = scheduler.add_noise(x0, torch.randn(x0.shape, generator=gen), t)
+    keep = torch.rand(cfg.batch_size, generator=gen) >= cfg.cond_drop
+    for group in optimizer.param_groups:
+        group["lr"] = lr_at(cfg, step)
+    with torch.random.fork_rng():
+        torch.manual_seed(int(rng.integers(2**62)))  # dropout
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            enc = model.encode_condition(cond).select(keep, model.null_condition(cfg.batch_size, x0.shape[1]))
+            pred = model(x_t, t, enc)
+        terms = diffusion_losses(pred.float(), x0, cache.normalizer, cfg.loss)
+        optimizer.zero_grad(set_to_none=True)
+        terms.total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+    return terms.as_floats()
+
+
+@torch.no_grad()
+def sample_dances(model: Denoiser, cache: WindowCache, cond: torch.Tensor, *, steps: int, guidance: float,
+                  seed: int) -> np.ndarray:  # fmt: skip
+    """Joints (B, W, 24, 3) metres of one dance per normalised music condition (B, W, 35)."""
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    enc, null = model.encode_condition(cond), model.null_condition(len(cond), cond.shape[1])
+    z = sample(model, DDIMScheduler(), (len(cond), cond.shape[1], DIM), cond=enc, null=null, guidance=guidance,
+               steps=steps, generator=gen)  # fmt: skip
+    return window_joints(cache.normalizer.decode(z.float()))[0].numpy()
+
+
+def beat_alignment(joints: np.ndarray, feats: np.ndarray) -> float:
+    """Mean music-to-motion Beat Align Score over clips: joints (B, W, 24, 3), raw features (B, W, 35)."""
+    scores = []
+    for j, f in zip(joints, feats):
+        music = np.flatnonzero(f[:, FEATURE_SLICES["beats"]].reshape(-1) > 0.5)
+        scores.append(beat_align_score(motion_beats(j, variant="bailando"), music, direction="music_to_motion"))
+    return float(np.mean(scores))
+
+
+def validate_dance(model: Denoiser, cache: WindowCache, pairs: Pairs, cfg: DanceConfig) -> dict[str, dict[str, float]]:
+    """Beat alignment of sampled dances for their own music and for shuffled music, on validation windows."""
+    val = pairs.split(True)
+    if len(val) == 0:
+        val = pairs.split(False)
+    val = val[torch.linspace(0, len(val) - 1, min(cfg.val_windows, len(val))).round().long()]
+    raw = pairs.features[val, 0].float()
+    shuffled = raw.roll(1, 0)
+    own = sample_dances(model, cache, pairs.normalize(raw), steps=cfg.val_steps, guidance=cfg.guidance, seed=1234)
+    other = sample_dances(model, cache, pairs.normalize(shuffled), steps=cfg.val_steps, guidance=cfg.guidance,
+                          seed=1234)  # fmt: skip
+    truth = window_joints(cache.batch_rows(pairs.rows[val]))[0].numpy()
+    return {
+        "music": {
+            "ba_own_music": beat_alignment(own, raw.numpy()),
+            "ba_shuffled_music": beat_alignment(other, raw.numpy()),
+            "ba_ground_truth": beat_alignment(truth, raw.numpy()),
+            "n": len(val),
+        }
+    }
+
+
+def fit_dance(cfg: DanceConfig, data_dir: Path, out_dir: Path, *, resume: bool = False, init: Path | None = None,
+              model_cfg: DenoiserConfig | None = None,
+              on_step: Callable[[int, dict[str, float]], None] | None = None) -> TrainState:  # fmt: skip
+    """Train (or resume) the music-to-dance denoiser into ``out_dir``."""
+    if resume and (Path(out_dir) / "config.json").exists():
+        saved = json.loads((Path(out_dir) / "config.json").read_text())["train"]
+        cfg = replace(cfg, pairs=saved.get("pairs", cfg.pairs))
+    pairs = Pairs.load(cfg.pairs)
+    train_idx = pairs.split(False)
+    if len(train_idx) == 0:
+        raise VimoError(f"{cfg.pairs}: no training pairs")
+    scheduler = DDIMScheduler()
+
+    def build(c: DanceConfig, saved: dict | None):
+        mcfg = DenoiserConfig(**saved) if saved is not None else (model_cfg or DANCE_CONFIGS[c.model])
+        with torch.random.fork_rng():
+            torch.manual_seed(c.seed)
+            model = Denoiser(mcfg)
+        return model, *optimizer_and_ema(model, c)
+
+    out_dir = Path(out_dir)
+    if not (out_dir / "checkpoint.safetensors").exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_path(out_dir / MUSIC_NORM) as tmp:  # the bundle needs it to condition on new music
+            save_file({"mean": pairs.mean, "std": pairs.std}, str(tmp))
+    recipe = Recipe(
+        config_from_dict=DanceConfig.from_dict,
+        build=build,
+        step=lambda model, opt, cache, c, step: dance_step(model, opt, scheduler, cache, pairs, train_idx, c, step),
+        validate=lambda model, cache, c: validate_dance(model, cache, pairs, c),
+    )
+    return run_training(recipe, cfg, Path(data_dir), Path(out_dir), resume=resume, init=init, on_step=on_step)
+
+
+__all__ = ["Pairs", "build_pairs", "DanceConfig", "fit_dance", "validate_dance", "sample_dances", "DANCE_CONFIGS"]

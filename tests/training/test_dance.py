@@ -1,0 +1,88 @@
+"""Music-to-dance training on a tiny cache with click-track loops: pairs, loss, validation, resume."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vimo.music.features import FEATURE_DIM, SR
+from vimo.music.pairing import Loop
+from vimo.training.dance import DANCE_CONFIGS, MUSIC_NORM, DanceConfig, Pairs, build_pairs, fit_dance
+
+
+def _loops():
+    y = np.zeros(SR * 2, np.float32)
+    burst = np.exp(-np.arange(600) / 100).astype(np.float32) * np.random.default_rng(0).standard_normal(600)
+    beats = (np.arange(4) * 0.5 * SR).astype(int)
+    for b in beats:
+        y[b : b + 600] += burst.astype(np.float32)
+    return [Loop("clicks", y, beats)]
+
+
+@pytest.fixture(scope="module")
+def pairs_file(tiny_cache, tmp_path_factory):
+    from vimo.data.dataset import WindowCache
+
+    pairs = build_pairs(WindowCache.load(tiny_cache), _loops(), variants=2, categories=("",))
+    path = tmp_path_factory.mktemp("pairs") / "pairs.safetensors"
+    pairs.save(path)
+    return path
+
+
+def test_pairs_cover_train_and_val_windows_with_finite_features(pairs_file, tiny_cache):
+    from vimo.data.dataset import WindowCache
+
+    cache = WindowCache.load(tiny_cache)
+    pairs = Pairs.load(pairs_file)
+    assert len(pairs.rows) == cache.num_windows("train") + cache.num_windows("val")
+    assert pairs.features.shape == (len(pairs.rows), 2, cache.window, FEATURE_DIM)
+    assert torch.isfinite(pairs.features.float()).all() and (pairs.std > 0).all()
+    assert int(pairs.is_val.sum()) == cache.num_windows("val")
+    assert pairs.features[..., -1].sum() > 0
+
+
+def test_dance_training_lowers_the_loss_validates_and_resumes(pairs_file, tiny_cache, tmp_path):
+    losses = []
+    cfg = DanceConfig(model="tiny", pairs=str(pairs_file), batch_size=8, max_steps=60, val_every=60, val_windows=2,
+                      val_steps=2, warmup_steps=5, log_every=10, bf16=False)  # fmt: skip
+    fit_dance(cfg, tiny_cache, tmp_path / "run", on_step=lambda s, t: losses.append(t["total"]))
+    assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
+    val = (tmp_path / "run" / "val.csv").read_text().splitlines()
+    assert val[0].split(",")[:5] == ["step", "regime", "ba_own_music", "ba_shuffled_music", "ba_ground_truth"]
+    assert (tmp_path / "run" / MUSIC_NORM).exists()
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["model"] == DANCE_CONFIGS["tiny"].to_dict()
+    state = fit_dance(DanceConfig(max_steps=70), tiny_cache, tmp_path / "run", resume=True)
+    assert state.step == 70
+
+
+def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, tiny_cache, tmp_path, monkeypatch):
+    import av
+    import soundfile
+    from typer.testing import CliRunner
+
+    from vimo.cli import app
+    from vimo.dance import DanceModel, export_dance
+
+    cfg = DanceConfig(model="tiny", pairs=str(pairs_file), batch_size=4, max_steps=3, val_every=0, bf16=False)
+    fit_dance(cfg, tiny_cache, tmp_path / "run")
+    dance = export_dance(tmp_path / "run", tmp_path / "dance")
+    again = DanceModel.load(tmp_path / "dance")
+    assert torch.equal(again.music_mean, dance.music_mean)
+    assert again.model.cfg.cond_dim == FEATURE_DIM
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # the feature cache goes under ~/.cache
+    song = tmp_path / "song.wav"
+    soundfile.write(str(song), _loops()[0].audio, SR)
+    result = CliRunner().invoke(app, ["dance", "generate", "--music", str(song), "--model", str(tmp_path / "dance"),
+                                      "-o", str(tmp_path / "out"), "--steps", "2", "--seconds", "1.5"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    joints = np.load(tmp_path / "out" / "motion.npz")["joints"]
+    assert joints.shape == (45, 24, 3) and np.isfinite(joints).all()
+    with av.open(str(tmp_path / "out" / "preview.mp4")) as c:
+        assert len(c.streams.video) == 1 and len(c.streams.audio) == 1
+        assert sum(1 for _ in c.decode(video=0)) == 45
+    bad = CliRunner().invoke(app, ["dance", "generate", "--music", str(tmp_path / "none.ogg"), "--model",
+                                   str(tmp_path / "dance"), "-o", str(tmp_path / "o2")])  # fmt: skip
+    assert bad.exit_code != 0 and "none.ogg" in bad.output and "Traceback" not in bad.output
