@@ -119,3 +119,29 @@ def test_mediapipe_finds_the_mannequin(walking_scene) -> None:  # noqa: ANN001
     errors = np.array(errors)
     assert np.median(errors) < 0.10
     assert np.median(errors) < 0.03  # in practice about 1.5%
+
+
+def test_raster_previews_draw_the_figure_where_the_ray_caster_does():
+    """The fast preview renderer (OpenCV strokes) covers the same pixels as the shaded ray caster."""
+    import numpy as np
+
+    from vimo.data.synthetic import walking_motion
+    from vimo.render import CameraPath, Figure, SceneStyle, _primitives, _Rasterizer, _Renderer
+
+    motion = walking_motion(40)
+    fig = Figure.of(motion)
+    cams = CameraPath.follow(fig.joints, image_size=(200, 200))
+    previous = None
+    for k in (0, 25):
+        masks = []
+        for kind in (_Renderer, _Rasterizer):
+            r = kind(cams.image_size, -0.05, SceneStyle())
+            with_fig = r(_primitives(fig, k), cams.R[k], cams.t[k], cams.focal[k], cams.principal[k])
+            empty = r([], cams.R[k], cams.t[k], cams.focal[k], cams.principal[k])
+            masks.append(np.abs(with_fig.astype(int) - empty.astype(int)).sum(-1) > 30)
+        iou = (masks[0] & masks[1]).sum() / (masks[0] | masks[1]).sum()
+        assert masks[0].sum() > 1500 and iou > 0.65, (k, iou)
+        if previous is not None:  # another pose (frame 0 against 25) overlaps clearly less
+            other = (previous & masks[1]).sum() / (previous | masks[1]).sum()
+            assert other < iou - 0.15, (other, iou)
+        previous = masks[0]
