@@ -46,3 +46,20 @@ def test_training_moves_only_the_adapter_and_changes_the_output():
     with torch.no_grad():
         enc = base.encode_condition(c)
         assert (adapter(x, t, enc) - base(x, t, enc)).abs().max() > 1e-4
+
+
+def test_frame_injection_starts_as_the_plain_model_and_the_lift_head_regresses_motion():
+    from dataclasses import replace
+
+    torch.manual_seed(0)
+    plain = Denoiser(CFG).eval()
+    rich = Denoiser(replace(CFG, frame_inject=True, lift_head=True)).eval()
+    missing = rich.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert sorted(missing) == ["frame_inject.bias", "frame_inject.weight", "lift_head.bias", "lift_head.weight"]
+    x, t, c = _inputs()
+    with torch.no_grad():
+        enc = rich.encode_condition(c)
+        assert torch.equal(rich(x, t, enc), plain(x, t, enc))  # zero-initialised injection
+        assert rich.lift(enc).shape == (3, 40, 151)
+        rich.frame_inject.weight.fill_(0.01)
+        assert not torch.equal(rich(x, t, enc), plain(x, t, enc))

@@ -30,6 +30,13 @@ class DenoiserConfig:
     dropout: float = 0.1
     motion_dim: int = MOTION_DIM  # 151
     cond_dim: int = CONDITION_DIM  # 54
+    # Add each frame's pose token to that frame's motion token at the input (zero-initialised), so the decoder
+    # sees its own frame's 2D pose without first having to find it by cross-attention.
+    frame_inject: bool = False
+    # A linear head on the pose tokens that regresses the motion directly; its loss is added in training
+    # (deep supervision: the condition encoder becomes a lifter within minutes, and the decoder, which sees
+    # the pose tokens, starts from a 3D estimate instead of having to discover the 2D -> 3D mapping).
+    lift_head: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -37,9 +44,13 @@ class DenoiserConfig:
 
 CONFIGS: dict[str, DenoiserConfig] = {
     # Trains on 2 CPU cores; the shipped model.
-    "small": DenoiserConfig(),
+    "small": DenoiserConfig(frame_inject=True, lift_head=True),
+    # The first shipped model's architecture (weights/vimo-small until 2026-11-24, session 2).
+    "small-v1": DenoiserConfig(),
     # EDGE-sized, for GPU users.
-    "paper": DenoiserConfig(width=512, layers=8, heads=8, ff=1024, cond_layers=2, dropout=0.1),
+    "paper": DenoiserConfig(
+        width=512, layers=8, heads=8, ff=1024, cond_layers=2, dropout=0.1, frame_inject=True, lift_head=True
+    ),
     # For tests.
     "tiny": DenoiserConfig(width=32, layers=1, heads=2, ff=64, cond_layers=1, dropout=0.0),
 }
@@ -127,6 +138,12 @@ class Denoiser(nn.Module):
         self.time_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
         self.pooled_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
         self.motion_in = nn.Linear(cfg.motion_dim, d)
+        if cfg.frame_inject:
+            self.frame_inject = nn.Linear(d, d)
+            nn.init.zeros_(self.frame_inject.weight)
+            nn.init.zeros_(self.frame_inject.bias)
+        if cfg.lift_head:
+            self.lift_head = nn.Linear(d, cfg.motion_dim)
         self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.layers))
         self.norm_out = nn.LayerNorm(d)
         self.motion_out = nn.Linear(d, cfg.motion_dim)
@@ -144,6 +161,10 @@ class Denoiser(nn.Module):
             pooled = (h * keep).sum(1) / keep.sum(1).clamp_min(1)
         return EncodedCondition(h, pooled, pad)
 
+    def lift(self, cond: EncodedCondition) -> torch.Tensor:
+        """The auxiliary lifter's direct estimate of the normalised motion (B, W, 151) from the pose tokens."""
+        return self.lift_head(cond.tokens)
+
     def null_condition(self, batch: int, width: int, pad: torch.Tensor | None = None) -> EncodedCondition:
         return EncodedCondition(
             self.null_tokens[:, :width].expand(batch, -1, -1), self.null_pooled.expand(batch, -1), pad
@@ -155,6 +176,8 @@ class Denoiser(nn.Module):
             raise ValueError(f"window of {width} frames exceeds the model's max_frames={self.cfg.max_frames}")
         film = self.time_mlp(sinusoidal(t, self.cfg.width)) + self.pooled_mlp(cond.pooled)
         h = self.motion_in(x_t) + self.positions[:width]
+        if self.cfg.frame_inject:
+            h = h + self.frame_inject(cond.tokens)
         for layer in self.layers:
             h = layer(h, film, cond.tokens, cond.pad)
         return self.motion_out(self.norm_out(h))

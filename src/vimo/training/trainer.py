@@ -50,6 +50,7 @@ class TrainConfig:
     max_minutes: float | None = None  # stop after this much wall time (this invocation)
     ema_decay: float = 0.999
     cond_drop: float = 0.25  # classifier-free guidance: probability of the null condition
+    lift_weight: float = 1.0  # weight of the auxiliary lifter loss (models with a lift head)
     # FK compared in the body frame: with EDGE's world-frame FK (root trajectory and heading included, both
     # ambiguous without a camera) a per-frame lifter reached PA-MPJPE 114 mm in 300 steps, 84 mm in the body
     # frame (MODEL_CARD.md, "recipe").
@@ -121,9 +122,13 @@ def training_step(
         torch.manual_seed(int(rng.integers(2**62)))  # dropout
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             enc = model.encode_condition(cond)
+            lifted = model.lift(enc) if model.cfg.lift_head else None
             enc = enc.select(keep, model.null_condition(cfg.batch_size, x0.shape[1]))
             pred = model(x_t, t, enc)
         terms = diffusion_losses(pred.float(), x0, cache.normalizer, cfg.loss)
+        if lifted is not None:
+            lift = diffusion_losses(lifted.float(), x0, cache.normalizer, cfg.loss).total
+            terms.total = terms.total + cfg.lift_weight * lift
         optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
