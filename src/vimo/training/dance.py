@@ -33,8 +33,8 @@ from vimo.music.features import FEATURE_DIM, FEATURE_SLICES, music_features
 from vimo.music.pairing import Loop, beat_grid, beat_matched_track
 from vimo.representation import DIM
 from vimo.training.batches import window_joints
-from vimo.training.losses import LossWeights, diffusion_losses
-from vimo.training.trainer import Recipe, TrainState, lr_at, optimizer_and_ema, run_training
+from vimo.training.losses import LossWeights
+from vimo.training.trainer import Recipe, TrainState, denoiser_update, optimizer_and_ema, run_training
 
 MUSIC_NORM = "music_normalizer.safetensors"  # in a dance run directory: mean/std of the training features
 
@@ -156,23 +156,8 @@ def dance_step(model: Denoiser, optimizer: torch.optim.Optimizer, scheduler: DDI
     variant = torch.from_numpy(rng.integers(0, pairs.features.shape[1], cfg.batch_size))
     x_metres = cache.batch_rows(pairs.rows[pick])
     cond = pairs.normalize(pairs.features[pick, variant])
-    x0 = cache.normalizer.encode(x_metres)
-    t = torch.randint(1, scheduler.num_train_timesteps + 1, (cfg.batch_size,), generator=gen)
-    x_t = scheduler.add_noise(x0, torch.randn(x0.shape, generator=gen), t)
-    keep = torch.rand(cfg.batch_size, generator=gen) >= cfg.cond_drop
-    for group in optimizer.param_groups:
-        group["lr"] = lr_at(cfg, step)
-    with torch.random.fork_rng():
-        torch.manual_seed(int(rng.integers(2**62)))  # dropout
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            enc = model.encode_condition(cond).select(keep, model.null_condition(cfg.batch_size, x0.shape[1]))
-            pred = model(x_t, t, enc)
-        terms = diffusion_losses(pred.float(), x0, cache.normalizer, cfg.loss)
-        optimizer.zero_grad(set_to_none=True)
-        terms.total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-    return terms.as_floats()
+    return denoiser_update(model, optimizer, scheduler, cache.normalizer, cfg, step, cache.normalizer.encode(x_metres),
+                           cond, rng, gen)  # fmt: skip
 
 
 @torch.no_grad()

@@ -27,6 +27,7 @@ from vimo.data.dataset import WindowCache
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.errors import VimoError
 from vimo.models.denoiser import CONFIGS, Denoiser, DenoiserConfig
+from vimo.representation import Normalizer
 from vimo.training.batches import simulate_condition
 from vimo.training.checkpoint import load_checkpoint, save_checkpoint
 from vimo.training.losses import LossWeights, diffusion_losses
@@ -111,10 +112,20 @@ def training_step(
     cond, _ = simulate_condition(
         x_metres, random_regimes(cfg.batch_size, rng), rng, norm_config=VARIANTS[cfg.conditioning]
     )
-    x0 = cache.normalizer.encode(x_metres)
-    t = torch.randint(1, scheduler.num_train_timesteps + 1, (cfg.batch_size,), generator=gen)
+    return denoiser_update(model, optimizer, scheduler, cache.normalizer, cfg, step, cache.normalizer.encode(x_metres),
+                           cond, rng, gen)  # fmt: skip
+
+
+def denoiser_update(model: Denoiser, optimizer: torch.optim.Optimizer, scheduler: DDIMScheduler,
+                    normalizer: Normalizer, cfg: Any, step: int, x0: torch.Tensor, cond: torch.Tensor,
+                    rng: np.random.Generator, gen: torch.Generator) -> dict[str, float]:  # fmt: skip
+    """The optimisation step shared by every condition (2D keypoints, music): noise x0 (B, W, 151) normalised
+    at random timesteps, drop the condition (B, W, C) with probability cfg.cond_drop, predict x0, and step on
+    the losses (plus the lift head's, when the model has one). Randomness from ``rng`` and ``gen`` only."""
+    batch = x0.shape[0]
+    t = torch.randint(1, scheduler.num_train_timesteps + 1, (batch,), generator=gen)
     x_t = scheduler.add_noise(x0, torch.randn(x0.shape, generator=gen), t)
-    keep = torch.rand(cfg.batch_size, generator=gen) >= cfg.cond_drop
+    keep = torch.rand(batch, generator=gen) >= cfg.cond_drop
 
     for group in optimizer.param_groups:
         group["lr"] = lr_at(cfg, step)
@@ -123,12 +134,12 @@ def training_step(
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             enc = model.encode_condition(cond)
             lifted = model.lift(enc) if model.cfg.lift_head else None
-            enc = enc.select(keep, model.null_condition(cfg.batch_size, x0.shape[1]))
+            enc = enc.select(keep, model.null_condition(batch, x0.shape[1]))
             pred = model(x_t, t, enc)
-        terms = diffusion_losses(pred.float(), x0, cache.normalizer, cfg.loss)
+        terms = diffusion_losses(pred.float(), x0, normalizer, cfg.loss)
         if lifted is not None:
-            lift = diffusion_losses(lifted.float(), x0, cache.normalizer, cfg.loss).total
-            terms.total = terms.total + cfg.lift_weight * lift
+            lift = diffusion_losses(lifted.float(), x0, normalizer, cfg.loss).total
+            terms.total = terms.total + getattr(cfg, "lift_weight", 1.0) * lift
         optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
