@@ -8,7 +8,6 @@ cross-faded (:func:`vimo.pipeline.sample_sequence`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,7 +126,3 @@ def write_dance_preview(motion: Motion, audio: np.ndarray | None, path: Path, *,
     with tempfile.TemporaryDirectory() as tmp:
         silent = render_video(motion, cams, Path(tmp) / "silent.mp4", scene=scene)
         return mux_audio(silent, audio[: int(len(motion) / motion.fps * SR)], path)
-
-
-def dance_info(prefix: str | Path) -> dict:
-    return json.loads(Path(prefix).with_suffix(".json").read_text()).get("info", {})

@@ -59,9 +59,6 @@ class ZeroConvDenoiser(nn.Module):
             h = layer(h, film, cond.tokens, cond.pad) + zero(side)
         return base.motion_out(base.norm_out(h))
 
-    def trainable_parameters(self) -> list[nn.Parameter]:
-        return [p for p in self.parameters() if p.requires_grad]
-
 
 def trainable_parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
