@@ -615,6 +615,9 @@ def dance_generate(
     music: Annotated[Path, typer.Option(help="Song (audio file, or a video with an audio track).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
     model: Annotated[Path, typer.Option(help="Dance bundle prefix.")] = Path("weights/dance-small"),
+    style: Annotated[
+        Path | None, typer.Option(help="A style folder made by `vimo stylize` (instead of --model).")
+    ] = None,
     seconds: Annotated[float | None, typer.Option(help="Dance this many seconds (default: the whole song).")] = None,
     samples: Annotated[int, typer.Option(help="Dances to generate.")] = 1,
     seed: Annotated[int, typer.Option()] = 0,
@@ -625,7 +628,7 @@ def dance_generate(
 ) -> None:
     """Generate a dance of any length for a song.
 
-    Example: vimo dance generate --music song.ogg -o dance_out --seconds 20
+    Example: vimo dance generate --music song.ogg -o dance_out --seconds 20 [--style styles/salsa]
     """
     from vimo.dance import DanceModel, write_dance_preview
     from vimo.export import FORMATS, ensure_writable_dir, write_motion
@@ -638,6 +641,12 @@ def dance_generate(
         raise VimoError(f"unknown --formats {bad}; choose from {', '.join(FORMATS)}")
     if seconds is not None and seconds <= 0:
         raise VimoError(f"--seconds must be positive, got {seconds}")
+    if style is not None:
+        from vimo.apps.stylize import STYLE
+
+        if not (style / f"{STYLE}.json").exists():
+            raise VimoError(f"{style}: not a style folder (no {STYLE}.json); make one with `vimo stylize`")
+        model = style / STYLE
     dance = DanceModel.load(model)
     feats, audio = cached_music_features(music)
     ensure_writable_dir(out)
@@ -653,6 +662,47 @@ def dance_generate(
         with console.status("rendering the preview..."):
             path = write_dance_preview(motions[0], audio[: int(frames / FPS * SR)], out / "preview.mp4")
         console.print(f"  wrote {path}")
+
+
+@app.command("stylize")
+@user_errors
+def stylize_cmd(
+    videos: Annotated[list[Path], typer.Option("--videos", help="Dance videos of the style (repeat the option).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Style folder to write.")],
+    method: Annotated[
+        str, typer.Option(help="zeroconv (frozen base + adapters) or finetune (all weights).")
+    ] = "zeroconv",
+    base: Annotated[Path, typer.Option(help="Music-to-dance base bundle.")] = Path("weights/dance-small"),
+    music: Annotated[
+        Path | None, typer.Option(help="Pair the motions with this track instead of the videos' audio.")
+    ] = None,
+    steps: Annotated[int, typer.Option(help="Adaptation steps.")] = 300,
+    samples: Annotated[int, typer.Option(help="Motions generated per 5 s clip.")] = 3,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Learn a dance style from a few videos (few-shot stylisation of the music-to-dance model).
+
+    Example: vimo stylize --videos a.mp4 --videos b.mp4 -o styles/mine --method zeroconv
+    """
+    from rich.progress import Progress
+
+    from vimo.apps.stylize import StylizeConfig, stylize
+
+    config = StylizeConfig(method=method, steps=steps, samples=samples, seed=seed)
+    with Progress(console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = stylize(videos, out, base=base, music=music, config=config, progress=progress)
+    console.print(
+        f"{out}: {report.motions} motions from {report.videos} video(s), {report.pairs} music pairs; "
+        f"final loss {report.final_loss:.3f}; seconds {report.seconds}"
+    )
+    console.print(f"dance in this style: vimo dance generate --style {out} --music SONG -o OUT")
 
 
 @app.command("demo")

@@ -38,12 +38,21 @@ class DanceModel:
         files = read_bundle(prefix, "dance")
         cfg = files.config
         model = Denoiser(DenoiserConfig(**cfg["model"]))
+        if cfg.get("adapter") == "zeroconv":  # a style learnt with zero-conv adapters (vimo.apps.stylize)
+            from vimo.models.adapters import ZeroConvDenoiser
+
+            model = ZeroConvDenoiser(model)
+        elif cfg.get("adapter") is not None:
+            raise VimoError(f"{prefix}: unknown adapter {cfg['adapter']!r} (made by a newer ViMo?)")
         model.load_state_dict(files.model_state)
         return cls(model.eval(), files.normalizer, torch.tensor(cfg["music_mean"]), torch.tensor(cfg["music_std"]),
                    float(cfg.get("guidance", 2.0)), cfg.get("info", {}))  # fmt: skip
 
     def save(self, prefix: str | Path) -> None:
-        cfg = {"model": self.model.cfg.to_dict(), "music_mean": self.music_mean.tolist(),
+        from vimo.models.adapters import ZeroConvDenoiser
+
+        adapter = "zeroconv" if isinstance(self.model, ZeroConvDenoiser) else None
+        cfg = {"model": self.model.cfg.to_dict(), "adapter": adapter, "music_mean": self.music_mean.tolist(),
                "music_std": self.music_std.tolist(), "guidance": self.guidance, "info": self.info}  # fmt: skip
         write_bundle(prefix, "dance", self.model, self.normalizer, cfg)
 

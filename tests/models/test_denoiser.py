@@ -1,15 +1,21 @@
+from dataclasses import replace
+
+import pytest
 import torch
 
 from vimo.models.denoiser import CONFIGS, Denoiser
 
 
-def _model():
+def _model(**changes):
     torch.manual_seed(0)
-    return Denoiser(CONFIGS["tiny"]).eval()
+    return Denoiser(replace(CONFIGS["tiny"], **changes)).eval()
 
 
-def test_output_shape_and_padded_frames_are_ignored():
-    m = _model()
+@pytest.mark.parametrize("changes", [{}, {"cond_conv": 9, "frame_inject": True, "lift_head": True}])
+def test_output_shape_and_padded_frames_are_ignored(changes):
+    m = _model(**changes)
+    if changes.get("frame_inject"):  # zero-initialised: give it weights so the path is exercised
+        torch.nn.init.normal_(m.frame_inject.weight, std=0.1)
     x = torch.randn(2, 150, 151)
     cond = torch.randn(2, 150, 54)
     pad = torch.zeros(2, 150, dtype=torch.bool)

@@ -37,6 +37,9 @@ class DenoiserConfig:
     # (deep supervision: the condition encoder becomes a lifter within minutes, and the decoder, which sees
     # the pose tokens, starts from a 3D estimate instead of having to discover the 2D -> 3D mapping).
     lift_head: bool = False
+    # Kernel of a temporal convolution replacing the per-frame MLP at the start of the condition encoder
+    # (0: the MLP). 2D -> 3D lifting is mostly local in time; see MODEL_CARD.md, "encoder".
+    cond_conv: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,12 +47,22 @@ class DenoiserConfig:
 
 CONFIGS: dict[str, DenoiserConfig] = {
     # Trains on 2 CPU cores; the shipped model.
-    "small": DenoiserConfig(frame_inject=True, lift_head=True),
+    "small": DenoiserConfig(frame_inject=True, lift_head=True, cond_conv=9),
+    # Session 2's model (weights/vimo-small from 2026-11-24 session 2 until session 3).
+    "small-v2": DenoiserConfig(frame_inject=True, lift_head=True),
     # The first shipped model's architecture (weights/vimo-small until 2026-11-24, session 2).
     "small-v1": DenoiserConfig(),
     # EDGE-sized, for GPU users.
     "paper": DenoiserConfig(
-        width=512, layers=8, heads=8, ff=1024, cond_layers=2, dropout=0.1, frame_inject=True, lift_head=True
+        width=512,
+        layers=8,
+        heads=8,
+        ff=1024,
+        cond_layers=2,
+        dropout=0.1,
+        frame_inject=True,
+        lift_head=True,
+        cond_conv=9,
     ),
     # For tests.
     "tiny": DenoiserConfig(width=32, layers=1, heads=2, ff=64, cond_layers=1, dropout=0.0),
@@ -128,7 +141,14 @@ class Denoiser(nn.Module):
         super().__init__()
         self.cfg = cfg
         d = cfg.width
-        self.cond_in = nn.Sequential(nn.Linear(cfg.cond_dim, d), nn.SiLU(), nn.Linear(d, d))
+        if cfg.cond_conv:
+            k = cfg.cond_conv
+            self.cond_in = nn.Sequential(
+                nn.Conv1d(cfg.cond_dim, 256, 1), nn.GELU(), nn.Conv1d(256, 256, k, padding=k // 2), nn.GELU(),
+                nn.Conv1d(256, d, 1),
+            )  # fmt: skip
+        else:
+            self.cond_in = nn.Sequential(nn.Linear(cfg.cond_dim, d), nn.SiLU(), nn.Linear(d, d))
         layer = nn.TransformerEncoderLayer(
             d, cfg.heads, cfg.ff, cfg.dropout, activation="gelu", batch_first=True, norm_first=True
         )
@@ -152,7 +172,13 @@ class Denoiser(nn.Module):
     def encode_condition(self, condition: torch.Tensor, pad: torch.Tensor | None = None) -> EncodedCondition:
         """condition (B, W, 54), pad (B, W) True on padded frames -> pose tokens and pooled feature."""
         width = condition.shape[1]
-        h = self.cond_in(condition) + self.positions[:width]
+        if self.cfg.cond_conv:
+            if pad is not None:  # padded frames must not leak into their neighbours through the convolution
+                condition = condition.masked_fill(pad.unsqueeze(-1), 0.0)
+            h = self.cond_in(condition.transpose(1, 2)).transpose(1, 2)
+        else:
+            h = self.cond_in(condition)
+        h = h + self.positions[:width]
         h = self.cond_encoder(h, src_key_padding_mask=pad)
         if pad is None:
             pooled = h.mean(1)
