@@ -408,6 +408,70 @@ def eval_casual(
     console.print(f"wrote {out}/casual.json and {out}/casual.md")
 
 
+@eval_app.command("stylization")
+@user_errors
+def eval_stylization(
+    style: Annotated[
+        list[str],
+        typer.Option(
+            help="NAME=STYLE_DIR[,STYLE_DIR...]: style folders made by `vimo "
+            "stylize` from the same videos (one per method); repeatable."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (stylization.json, .md).")],
+    base: Annotated[Path, typer.Option(help="Music-to-dance base bundle.")] = Path("weights/dance-small"),
+    data: Annotated[Path, typer.Option(help="Cache the base was trained on (forgetting reference).")] = Path(
+        "data/cache"
+    ),
+    pairs: Annotated[Path, typer.Option(help="The base's pairs file (its dance windows).")] = Path(
+        "data/dance_pairs.safetensors"
+    ),
+    clips: Annotated[int, typer.Option(help="Music clips per style.")] = 48,
+    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 20,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Table 2: zero-conv adapters vs fine-tuning per style (BA, PFC, Div, FID vs style and vs base).
+
+    Example: vimo eval stylization --style salsa=styles/salsa-zc,styles/salsa-ft -o reports/stylization
+    """
+    import json as _json
+
+    import torch
+
+    from vimo.apps.stylize import PAIRS, STYLE
+    from vimo.dance import DanceModel
+    from vimo.data.dataset import WindowCache
+    from vimo.eval.stylization import StyleSet, evaluate_style, markdown, write
+    from vimo.training.batches import window_joints
+    from vimo.training.dance import Pairs
+
+    sets = []
+    for spec in style:
+        name, sep, dirs = spec.partition("=")
+        if not sep or not dirs:
+            raise VimoError(f"--style {spec!r}: expected NAME=STYLE_DIR[,STYLE_DIR...]")
+        models = {}
+        folders = [Path(d) for d in dirs.split(",")]
+        for d in folders:
+            if not (d / f"{STYLE}.json").exists():
+                raise VimoError(f"{d}: not a style folder (no {STYLE}.json); make one with `vimo stylize`")
+            method = _json.loads((d / f"{STYLE}.json").read_text())["info"]["style"]["method"]
+            models[method if method not in models else f"{method} ({d.name})"] = d / STYLE
+        sets.append(StyleSet(name, folders[0] / PAIRS, models))
+    model = DanceModel.load(base)
+    cache, base_pairs = WindowCache.load(data), Pairs.load(pairs)
+    rows = base_pairs.rows[~base_pairs.is_val]
+    rows = rows[torch.linspace(0, len(rows) - 1, min(256, len(rows))).round().long()]
+    reference = window_joints(cache.batch_rows(rows))[0].numpy()
+    report = {}
+    for s in sets:
+        with console.status(f"{s.name}: dancing {clips} clips x {len(s.models) + 1} models..."):
+            report[s.name] = evaluate_style(s, model, reference, clips=clips, steps=steps, seed=seed)
+    write(report, out)
+    console.print(markdown(report))
+    console.print(f"wrote {out}/stylization.json and {out}/stylization.md")
+
+
 @eval_app.command("guidance")
 @user_errors
 def eval_guidance(

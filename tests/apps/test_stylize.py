@@ -6,6 +6,7 @@ the motions, a tiny dance base trained for a few steps, and click-track loops fo
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -71,41 +72,49 @@ def _stylize(setup, tiny_bundle, out, method, steps=12):
                    loops=loops, config=config, dataset=LOOSE)  # fmt: skip
 
 
-def test_zeroconv_style_pairs_audio_and_soundtracks_and_keeps_the_base(setup, tiny_bundle, tmp_path):
+@pytest.fixture(scope="module")
+def styles(setup, tiny_bundle, tmp_path_factory):
+    root = tmp_path_factory.mktemp("styles")
+    zc = _stylize(setup, tiny_bundle, root / "zc", "zeroconv")
+    ft = _stylize(setup, tiny_bundle, root / "ft", "finetune", steps=6)
+    return zc, ft
+
+
+def test_zeroconv_style_pairs_audio_and_soundtracks_and_keeps_the_base(setup, styles):
     root, _, _ = setup
-    report = _stylize(setup, tiny_bundle, tmp_path / "s", "zeroconv")
+    report = styles[0]
+    out = report.out
     assert report.motions == 2  # one 2.5 s clip per video, one sample each
-    pairs = StylePairs.load(tmp_path / "s" / PAIRS)
+    pairs = StylePairs.load(out / PAIRS)
     # the loud video: its own audio (1 track) x (motion, mirror); the silent one: 2 soundtracks x 2
-    ids = {Path(d["source"]["path"]).stem: d["video"] for d in read_manifest(tmp_path / "s" / "dataset")}
+    ids = {Path(d["source"]["path"]).stem: d["video"] for d in read_manifest(out / "dataset")}
     loud = [s for s in pairs.sources if s.startswith(ids["loud"])]
     silent = [s for s in pairs.sources if s.startswith(ids["silent"])]
     assert len(loud) == 2 and len(silent) == 4 and all("#track" in s for s in silent)
     assert torch.isfinite(pairs.features).all() and pairs.features[..., -1].sum() > 0  # beats were found
-    style = DanceModel.load(tmp_path / "s" / STYLE)
+    style = DanceModel.load(out / STYLE)
     assert isinstance(style.model, ZeroConvDenoiser)
     assert style.info["style"]["method"] == "zeroconv"
     # the frozen base inside the style is the base bundle, bit for bit; the adapter's zero layers moved
     base = load_file(str(root / "base.safetensors"))
-    saved = load_file(str(tmp_path / "s" / f"{STYLE}.safetensors"))
+    saved = load_file(str(out / f"{STYLE}.safetensors"))
     for k, v in base.items():
         if k.startswith("model."):
             assert torch.equal(saved["model.base." + k[6:]], v), k
     assert any(saved[k].abs().sum() > 0 for k in saved if k.startswith("model.zero."))
-    rows = (tmp_path / "s" / "training.csv").read_text().splitlines()
+    rows = (out / "training.csv").read_text().splitlines()
     assert len(rows) == 13 and rows[0].startswith("step,")
 
 
-def test_finetune_moves_the_base_and_the_style_dances_through_the_cli(setup, tiny_bundle, tmp_path):
+def test_finetune_moves_the_base_and_the_style_dances_through_the_cli(setup, styles, tmp_path):
     root, _, loops = setup
-    _stylize(setup, tiny_bundle, tmp_path / "f", "finetune", steps=6)
-    style = DanceModel.load(tmp_path / "f" / STYLE)
+    style = DanceModel.load(styles[1].out / STYLE)
     assert not isinstance(style.model, ZeroConvDenoiser)
     base = DanceModel.load(root / "base")
     moved = [not torch.equal(a, b) for a, b in zip(style.model.state_dict().values(), base.model.state_dict().values())]
     assert any(moved)
     result = CliRunner().invoke(app, ["dance", "generate", "--music", str(loops / "clicks.wav"), "--style",
-                                      str(tmp_path / "f"), "-o", str(tmp_path / "out"), "--steps", "2",
+                                      str(styles[1].out), "-o", str(tmp_path / "out"), "--steps", "2",
                                       "--seconds", "1", "--no-preview"])  # fmt: skip
     assert result.exit_code == 0, result.output
     joints = np.load(tmp_path / "out" / "motion.npz")["joints"]
@@ -113,6 +122,25 @@ def test_finetune_moves_the_base_and_the_style_dances_through_the_cli(setup, tin
     bad = CliRunner().invoke(app, ["dance", "generate", "--music", str(loops / "clicks.wav"), "--style",
                                    str(tmp_path), "-o", str(tmp_path / "o2")])  # fmt: skip
     assert bad.exit_code != 0 and "not a style folder" in bad.output
+
+
+def test_eval_stylization_writes_table_2(setup, styles, tiny_cache, tmp_path):
+    root, _, _ = setup
+    zc, ft = styles
+    result = CliRunner().invoke(app, ["eval", "stylization", "--style", f"walk={zc.out},{ft.out}", "--base",
+                                      str(root / "base"), "--data", str(tiny_cache), "--pairs",
+                                      str(root / "pairs.safetensors"), "--clips", "4", "--steps", "2", "-o",
+                                      str(tmp_path / "rep")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "rep" / "stylization.json").read_text())["walk"]
+    assert set(report) == {"reference (style motions)", "base", "zeroconv", "finetune"}
+    for name in ("base", "zeroconv", "finetune"):
+        assert all(np.isfinite(v) for v in report[name].values()), report[name]
+        assert report[name]["n"] == 4
+    table = (tmp_path / "rep" / "stylization.md").read_text()
+    assert "| walk | zeroconv |" in table and "| walk | finetune |" in table
+    bad = CliRunner().invoke(app, ["eval", "stylization", "--style", "nodirs", "-o", str(tmp_path / "r2")])
+    assert bad.exit_code != 0 and "NAME=STYLE_DIR" in bad.output
 
 
 def test_unknown_method_is_a_clear_error():

@@ -1,0 +1,144 @@
+"""Table 2 on our data: few-shot stylisation, zero-conv adapters vs fine-tuning (paper section 3.4).
+
+For each style (a few videos -> ``vimo stylize`` once per method) every model (the base and each style
+model) dances to the style's own music (the music of the style's clips, :class:`vimo.apps.stylize.
+StylePairs`), one dance per clip, and to the same music shuffled across clips. Reported per model:
+
+- **BA**: Beat Align Score (music-to-motion, the paper's direction) of the dances against their music; **BA
+  shuffled**: the same model's dances for another clip's music, scored against this clip's music — a model
+  that follows the beat scores clearly higher with the real pairing;
+- **PFC** (EDGE's physical foot contact, lower is better);
+- **Div_k / Div_m** (diversity of kinetic / manual features, z-scored with the style's reference);
+- **FID_k / FID_m (style)**: against the style's reference motions (the motions extracted from its videos);
+- **FID_k / FID_m (base)**: against the base model's training dances (forgetting: how far the model moved away
+  from what it knew).
+
+Sets are small (tens of clips): FID is biased at this size, so N is reported with every row; compare rows of
+one style with each other, not with the paper's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vimo.dance import DanceModel
+from vimo.diffusion.sampling import sample
+from vimo.diffusion.scheduler import DDIMScheduler
+from vimo.eval.beats import pfc_dataset
+from vimo.eval.distribution import diversity, fid
+from vimo.eval.features import kinetic_features, manual_features
+from vimo.io.atomic import atomic_path
+from vimo.representation import DIM, canonicalize_vectors
+from vimo.training.batches import window_joints
+from vimo.training.dance import beat_alignment
+
+FRAME_TIME = 1 / 30
+
+
+@dataclass(frozen=True)
+class StyleSet:
+    """One style: its name, its pairs file and its style models (method -> style bundle prefix)."""
+
+    name: str
+    pairs: Path
+    models: dict[str, Path]
+
+
+def features(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kinetic (N, 72) and manual (N, 32) features of clips (N, W, 24, 3)."""
+    k = np.stack([kinetic_features(j, frame_time=FRAME_TIME) for j in joints])
+    m = np.stack([manual_features(j) for j in joints])
+    return k, m
+
+
+@torch.no_grad()
+def dance_clips(model: DanceModel, music: torch.Tensor, *, steps: int, seed: int, chunk: int = 32) -> np.ndarray:
+    """One dance (W frames) per raw music-feature clip (N, W, 35) -> joints (N, W, 24, 3)."""
+    out = []
+    gen = torch.Generator().manual_seed(seed)
+    net = model.model.eval()
+    for i in range(0, len(music), chunk):
+        cond = (music[i : i + chunk] - model.music_mean) / model.music_std
+        b, w = cond.shape[:2]
+        z = sample(net, DDIMScheduler(), (b, w, DIM), cond=net.encode_condition(cond), null=net.null_condition(b, w),
+                   guidance=model.guidance, steps=steps, generator=gen)  # fmt: skip
+        out.append(window_joints(model.normalizer.decode(z.float()))[0].numpy())
+    return np.concatenate(out)
+
+
+def _clips(pairs, window: int, limit: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``window`` frames of up to ``limit`` pairs (evenly spread): motions (canonical) and music."""
+    rows = torch.nonzero(pairs.frames >= window)[:, 0]
+    rows = rows[torch.linspace(0, len(rows) - 1, min(limit, len(rows))).round().long()]
+    return canonicalize_vectors(pairs.motion[rows, :window]), pairs.features[rows, :window]
+
+
+def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray, *, clips: int = 48,
+                   steps: int = 20, seed: int = 0) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Rows {model name: metrics} for the base and the style's models on the style's music."""
+    from vimo.apps.stylize import MIN_FRAMES, StylePairs
+
+    pairs = StylePairs.load(style.pairs)
+    window = min(base.model.cfg.max_frames, int(pairs.frames[pairs.frames >= MIN_FRAMES].min()))
+    motion, music = _clips(pairs, window, clips)
+    ref_joints = window_joints(motion)[0].numpy()
+    ref_k, ref_m = features(ref_joints)
+    base_k, base_m = features(base_reference[:, :window])
+    shuffled = music.roll(1, 0)
+    rows = {"reference (style motions)": {"ba": beat_alignment(ref_joints, music.numpy()),
+                                          "ba_shuffled": beat_alignment(ref_joints, shuffled.numpy())}}  # fmt: skip
+    models = {"base": base, **{m: DanceModel.load(p) for m, p in style.models.items()}}
+    for name, model in models.items():
+        own = dance_clips(model, music, steps=steps, seed=seed)
+        other = dance_clips(model, shuffled, steps=steps, seed=seed)
+        k, m = features(own)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # small sets: N is reported instead
+            rows[name] = {
+                "ba": beat_alignment(own, music.numpy()),
+                "ba_shuffled": beat_alignment(other, music.numpy()),
+                "pfc": pfc_dataset(list(own)),
+                "div_k": diversity(k, ref_k),
+                "div_m": diversity(m, ref_m),
+                "fid_k_style": fid(k, ref_k).value,
+                "fid_m_style": fid(m, ref_m).value,
+                "fid_k_base": fid(k, base_k).value,
+                "fid_m_base": fid(m, base_m).value,
+            }
+    rows["reference (style motions)"].update({"pfc": pfc_dataset(list(ref_joints)), "div_k": diversity(ref_k, ref_k),
+                                              "div_m": diversity(ref_m, ref_m)})  # fmt: skip
+    for r in rows.values():
+        r["n"] = len(music)
+    return rows
+
+
+COLUMNS = ("ba", "ba_shuffled", "pfc", "div_k", "div_m", "fid_k_style", "fid_m_style", "fid_k_base", "fid_m_base",
+           "n")  # fmt: skip
+HEADERS = ("BA ↑", "BA shuffled", "PFC ↓", "Div_k", "Div_m", "FID_k style ↓", "FID_m style ↓", "FID_k base",
+           "FID_m base", "N")  # fmt: skip
+
+
+def markdown(report: dict[str, dict[str, dict[str, float]]]) -> str:
+    lines = ["| style | model | " + " | ".join(HEADERS) + " |", "|---" * (len(HEADERS) + 2) + "|"]
+    for style, rows in report.items():
+        for model, r in rows.items():
+            cells = [("" if c not in r else (f"{r[c]:.0f}" if c == "n" else f"{r[c]:.3g}")) for c in COLUMNS]
+            lines.append(f"| {style} | {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write(report: dict, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out_dir / "stylization.json") as tmp:
+        tmp.write_text(json.dumps(report, indent=1))
+    with atomic_path(out_dir / "stylization.md") as tmp:
+        tmp.write_text(markdown(report))
+
+
+__all__ = ["StyleSet", "evaluate_style", "dance_clips", "markdown", "write"]
