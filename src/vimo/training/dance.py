@@ -39,7 +39,8 @@ from vimo.training.trainer import Recipe, TrainState, denoiser_update, optimizer
 MUSIC_NORM = "music_normalizer.safetensors"  # in a dance run directory: mean/std of the training features
 
 DANCE_CONFIGS: dict[str, DenoiserConfig] = {
-    "small": DenoiserConfig(cond_dim=FEATURE_DIM),
+    # The condition encoder starts with a temporal convolution (+-4 frames), as the keypoint model's.
+    "small": DenoiserConfig(cond_dim=FEATURE_DIM, cond_conv=9),
     "tiny": DenoiserConfig(width=32, layers=1, heads=2, ff=64, cond_layers=1, dropout=0.0, cond_dim=FEATURE_DIM),
 }
 
