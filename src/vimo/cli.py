@@ -632,6 +632,7 @@ def dance_train(
     val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 500,
     batch_size: Annotated[int, typer.Option()] = 32,
     seed: Annotated[int, typer.Option()] = 0,
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
 ) -> None:
     """Train the music-to-dance denoiser on paired soundtracks.
 
@@ -646,6 +647,10 @@ def dance_train(
     if pairs is None and not resume:
         raise VimoError("a new run needs --pairs (make them with `vimo dance pairs`)")
     _logging.basicConfig(level=_logging.INFO, format="%(asctime)s %(message)s")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     cfg = DanceConfig(model=config, pairs=str(pairs or ""), max_steps=max_steps, max_minutes=max_minutes,
                       val_every=val_every, batch_size=batch_size, seed=seed)  # fmt: skip
     try:
