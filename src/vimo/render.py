@@ -33,7 +33,7 @@ from vimo.geometry.camera import look_at
 from vimo.geometry.kinematics import forward_kinematics
 from vimo.motion import Motion
 from vimo.skeleton import SMPL
-from vimo.video.writer import write_video
+from vimo.video.writer import prefetched, write_video
 
 # --------------------------------------------------------------------------------------------
 # Cameras
@@ -536,17 +536,26 @@ class _Rasterizer:
             pts = self._project(np.asarray(poly), f, principal)
             cv2.fillPoly(img, [pts], tuple(float(c) * 255 for c in _FLOOR), cv2.LINE_AA, shift=4)
         grid_colour = tuple(float(c) * 255 for c in _GRID)
-        for v in np.arange(-extent, extent + 1e-9, step):
-            for a, b in (
-                ((x0 + v, z0 - extent), (x0 + v, z0 + extent)),
-                ((x0 - extent, z0 + v), (x0 + extent, z0 + v)),
-            ):
-                seg = np.array([[a[0], self.floor_y, a[1]], [b[0], self.floor_y, b[1]]]) @ R.T + t
-                clipped = self._clip(seg[0], seg[1])
-                if clipped is None:
-                    continue
-                p = self._project(np.asarray(clipped), f, principal)
-                cv2.line(img, tuple(p[0]), tuple(p[1]), grid_colour, 1, cv2.LINE_AA, shift=4)
+        # All grid lines at once: (L, 2, 3) world endpoints -> camera frame, clipped to z >= NEAR.
+        v = np.arange(-extent, extent + 1e-9, step)
+        n = len(v)
+        ends = np.empty((2 * n, 2, 3))
+        ends[:, :, 1] = self.floor_y
+        ends[:n, :, 0], ends[:n, 0, 2], ends[:n, 1, 2] = (x0 + v)[:, None], z0 - extent, z0 + extent
+        ends[n:, :, 2], ends[n:, 0, 0], ends[n:, 1, 0] = (z0 + v)[:, None], x0 - extent, x0 + extent
+        cam = ends @ R.T + t
+        a, b = cam[:, 0], cam[:, 1]
+        za, zb = a[:, 2], b[:, 2]
+        keep = (za >= self.NEAR) | (zb >= self.NEAR)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.clip((self.NEAR - za) / (zb - za), 0.0, 1.0)[:, None]
+        cut = a + s * (b - a)
+        a = np.where((za < self.NEAR)[:, None], cut, a)
+        b = np.where((zb < self.NEAR)[:, None], cut, b)
+        pa = self._project(a[keep], f, principal)
+        pb = self._project(b[keep], f, principal)
+        for p, q in zip(pa, pb):
+            cv2.line(img, (int(p[0]), int(p[1])), (int(q[0]), int(q[1])), grid_colour, 1, cv2.LINE_AA, shift=4)
 
     def __call__(
         self,
@@ -560,29 +569,45 @@ class _Rasterizer:
         img = np.empty((h, w, 3), np.uint8)
         img[:] = np.round(_SKY * 255).astype(np.uint8)
         self._floor(img, R, t, focal, principal)
-        cams = [(R @ a + t, R @ b + t, radius, colour) for a, b, radius, colour in prims]
-        cams.sort(key=lambda c: -0.5 * (c[0][2] + c[1][2]))  # far to near
-        for a, b, radius, colour in cams:
-            clipped = self._clip(a, b)
-            if clipped is None:
+        if not prims:
+            return img
+        # Every capsule at once: camera-frame ends, near-plane clipping, depth order, projection, shading;
+        # only the drawing calls loop.
+        ends = np.stack([np.stack([a, b]) for a, b, _, _ in prims]) @ R.T + t  # (P, 2, 3)
+        radii = np.array([p[2] for p in prims])
+        colours = np.array([p[3] for p in prims], dtype=np.float64)
+        a, b = ends[:, 0], ends[:, 1]
+        order = np.argsort(-(a[:, 2] + b[:, 2]), kind="stable")  # far to near
+        za, zb = a[:, 2], b[:, 2]
+        visible = (za >= self.NEAR) | (zb >= self.NEAR)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.clip((self.NEAR - za) / (zb - za), 0.0, 1.0)[:, None]
+        cut = a + s * (b - a)
+        a = np.where((za < self.NEAR)[:, None], cut, a)
+        b = np.where((zb < self.NEAR)[:, None], cut, b)
+        z = 0.5 * (a[:, 2] + b[:, 2])
+        safe_z = np.maximum(z, self.NEAR)
+        widths = np.maximum(1, np.round(2 * focal * radii / safe_z)).astype(int)
+        r16 = np.maximum(16, np.round(16 * focal * radii / safe_z)).astype(int)
+        pa = self._project(np.where(visible[:, None], a, 1.0), focal, principal)
+        pb = self._project(np.where(visible[:, None], b, 1.0), focal, principal)
+        # Shade by how much the bone faces the light, as the ray caster's ambient + diffuse.
+        axis = b - a
+        length = np.linalg.norm(axis, axis=1, keepdims=True)
+        axis = np.where(length > 1e-9, axis / np.maximum(length, 1e-12), 0.0)
+        facing = np.sqrt(np.maximum(0.0, 1.0 - (axis @ _LIGHT) ** 2))
+        shade = (_AMBIENT + (1.0 - _AMBIENT) * facing)[:, None] * colours * 255
+        for i in order:
+            if not visible[i]:
                 continue
-            a, b = clipped
-            z = 0.5 * (a[2] + b[2])
-            width = max(1, int(round(2 * focal * radius / z)))
-            p = self._project(np.stack([a, b]), focal, principal)
-            # Shade by how much the bone faces the light, as the ray caster's ambient + diffuse.
-            axis = _unit(b - a) if np.linalg.norm(b - a) > 1e-9 else np.zeros(3)
-            facing = float(np.sqrt(max(0.0, 1.0 - float(axis @ _LIGHT) ** 2)))
-            shade = _AMBIENT + (1.0 - _AMBIENT) * facing
-            fill = tuple(float(c) * 255 * shade for c in colour)
-            edge = tuple(float(c) * 255 * shade * 0.6 for c in colour)
-            if np.array_equal(p[0], p[1]):
-                r16 = max(16, int(round(16 * focal * radius / z)))
-                cv2.circle(img, tuple(p[0]), r16 + 16, edge, -1, cv2.LINE_AA, shift=4)
-                cv2.circle(img, tuple(p[0]), r16, fill, -1, cv2.LINE_AA, shift=4)
+            p, q = (int(pa[i, 0]), int(pa[i, 1])), (int(pb[i, 0]), int(pb[i, 1]))
+            fill, edge = tuple(shade[i]), tuple(shade[i] * 0.6)
+            if p == q:
+                cv2.circle(img, p, int(r16[i]) + 16, edge, -1, cv2.LINE_AA, shift=4)
+                cv2.circle(img, p, int(r16[i]), fill, -1, cv2.LINE_AA, shift=4)
             else:
-                cv2.line(img, tuple(p[0]), tuple(p[1]), edge, width + 2, cv2.LINE_AA, shift=4)
-                cv2.line(img, tuple(p[0]), tuple(p[1]), fill, width, cv2.LINE_AA, shift=4)
+                cv2.line(img, p, q, edge, int(widths[i]) + 2, cv2.LINE_AA, shift=4)
+                cv2.line(img, p, q, fill, int(widths[i]), cv2.LINE_AA, shift=4)
         return img
 
 
@@ -693,12 +718,16 @@ def render_side_by_side(
 
     def frames() -> Iterator[np.ndarray]:
         lefts: Iterable[np.ndarray | None] = frames_left if frames_left is not None else iter(lambda: None, 0)
-        for left, a, b in zip(lefts, fixed, follow):
+        if frames_left is not None:
+            lefts = prefetched(lefts, depth=4)  # decoding the input overlaps with drawing the 3D panels
+        for left, a, b in zip(lefts, prefetched(fixed, depth=4), follow):
             panels = []
             if left is not None:
                 left = np.asarray(left)
-                width = int(round(left.shape[1] * panel_height / left.shape[0]))
-                panels += [cv2.resize(left, (width, panel_height), interpolation=cv2.INTER_AREA), _gap(panel_height)]
+                if left.shape[0] != panel_height:
+                    width = int(round(left.shape[1] * panel_height / left.shape[0]))
+                    left = cv2.resize(left, (width, panel_height), interpolation=cv2.INTER_AREA)
+                panels += [left, _gap(panel_height)]
             _label(a, "3D: fixed view")
             _label(b, "3D: follow view")
             panels += [a, _gap(panel_height), b]

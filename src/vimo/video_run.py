@@ -22,6 +22,7 @@ from vimo.render import render_side_by_side
 from vimo.video.decode import VideoReader
 from vimo.video.extract import Extraction, extract_keypoints
 
+PANEL_HEIGHT = 360  # preview panels (render_side_by_side's default)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp")
 
 
@@ -29,8 +30,11 @@ def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
-def _overlay_frames(extraction: Extraction, max_side: int = 640):
+def _overlay_frames(extraction: Extraction, height: int = PANEL_HEIGHT):
+    """The input frames at the preview's panel height (scaled while decoding), with the 2D skeleton."""
     kp = extraction.keypoints
+    w, h = extraction.video.width, extraction.video.height
+    max_side = max(16, int(np.ceil(height * max(w, h) / h)))
     reader = VideoReader(extraction.video.path, fps=kp.fps, start=extraction.start_time or None,
                          end=extraction.start_time + kp.num_frames / kp.fps, max_side=max_side)  # fmt: skip
     scale = reader.output_size()[0] / extraction.video.width

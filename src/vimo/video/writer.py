@@ -33,7 +33,7 @@ def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: floa
     with atomic_path(path) as tmp:
         checked = _checked(frames)
         if suffix == ".mp4":
-            _write_mp4(checked, tmp, fps)
+            _write_mp4(prefetched(checked), tmp, fps)
         else:
             _write_gif(checked, tmp, fps)
     return path
@@ -52,6 +52,47 @@ def _checked(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         yield frame
     if shape is None:
         raise ValueError("write_video: no frames")
+
+
+def prefetched(frames: Iterable[np.ndarray], depth: int = 8) -> Iterator[np.ndarray]:
+    """Iterate ``frames`` produced by a worker thread up to ``depth`` ahead: drawing the next frames (OpenCV and
+    NumPy release the GIL) overlaps with encoding this one. The producer's exceptions are re-raised here;
+    stopping early stops the producer."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for frame in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put(exc)
+
+    worker = threading.Thread(target=produce, daemon=True, name="vimo-frames")
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def _encoder() -> str:
@@ -82,8 +123,9 @@ def _write_mp4(frames: Iterator[np.ndarray], path: Path, fps: float) -> None:
                 stream.pix_fmt = "yuv420p"
                 if codec == "mpeg4":
                     stream.bit_rate = 4_000_000
-                else:  # previews: encoding speed matters more than the last few percent of size
-                    stream.options = {"preset": "veryfast", "crf": "23"}
+                else:  # previews: encoding speed matters more than size (superfast: 4.0 vs veryfast 6.7 ms
+                    # per 1092x360 frame here, files twice as large, ~90 kB/s)
+                    stream.options = {"preset": "superfast", "crf": "23"}
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
         if stream is not None:
