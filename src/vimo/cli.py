@@ -186,19 +186,24 @@ def train(
                       optimizer=optimizer, lr=lr)  # fmt: skip
     if init is not None and resume:
         raise VimoError("--init starts a new run from a bundle; --resume continues a run: use one of them")
-    import signal
-
-    def stop(signum, frame):  # SIGTERM / SIGINT (also when started in the background): checkpoint, then exit
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    _stop_on_signals()
     try:
         state = fit(cfg, data, out, resume=resume, init=init)
     except KeyboardInterrupt:
         console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
         raise typer.Exit(130) from None
     console.print(f"{out}: step {state.step}, {state.samples} samples, {state.wall_seconds / 3600:.2f} h of training")
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM / SIGINT (also when started in the background) end a training run with a checkpoint."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
 
 @app.command("export")
@@ -653,6 +658,7 @@ def dance_train(
         torch.set_num_threads(threads)
     cfg = DanceConfig(model=config, pairs=str(pairs or ""), max_steps=max_steps, max_minutes=max_minutes,
                       val_every=val_every, batch_size=batch_size, seed=seed)  # fmt: skip
+    _stop_on_signals()
     try:
         state = fit_dance(cfg, data, out, resume=resume)
     except KeyboardInterrupt:

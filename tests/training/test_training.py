@@ -58,7 +58,8 @@ def test_init_from_a_bundle_continues_training_and_the_record(tiny_cache, tmp_pa
     assert any(not torch.equal(a[k], b[k]) for k in a)
 
 
-def test_sigterm_checkpoints_and_exits_cleanly(tiny_cache, tmp_path):
+@pytest.mark.parametrize("command", ["train", "dance"])
+def test_sigterm_checkpoints_and_exits_cleanly(command, tiny_cache, tmp_path):
     import signal
     import subprocess
     import sys
@@ -66,8 +67,23 @@ def test_sigterm_checkpoints_and_exits_cleanly(tiny_cache, tmp_path):
 
     out = tmp_path / "run"
     code = "from vimo.cli import app; app()"
-    proc = subprocess.Popen([sys.executable, "-c", code, "train", "--config", "tiny", "--data", str(tiny_cache),
-                             "--out", str(out), "--batch-size", "4", "--val-every", "0", "--no-bf16", "--threads", "1"],
+    if command == "train":
+        args = ["train", "--config", "tiny", "--no-bf16"]
+    else:  # the music-to-dance trainer stops the same way
+        from vimo.data.dataset import WindowCache
+        from vimo.music.features import SR
+        from vimo.music.pairing import Loop
+        from vimo.training.dance import build_pairs
+
+        clicks = np.zeros(SR * 2, np.float32)
+        for b in (np.arange(4) * 0.5 * SR).astype(int):
+            clicks[b : b + 300] = 1.0
+        pairs = tmp_path / "pairs.safetensors"
+        loops = [Loop("clicks", clicks, (np.arange(4) * 0.5 * SR).astype(int))]
+        build_pairs(WindowCache.load(tiny_cache), loops, variants=1, categories=("",)).save(pairs)
+        args = ["dance", "train", "--config", "tiny", "--pairs", str(pairs)]
+    proc = subprocess.Popen([sys.executable, "-c", code, *args, "--data", str(tiny_cache), "--out", str(out),
+                             "--batch-size", "4", "--val-every", "0", "--threads", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     deadline = time.time() + 60
     while not (out / "config.json").exists() and time.time() < deadline:
