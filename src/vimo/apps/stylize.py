@@ -260,26 +260,30 @@ def stylize(
     loops: str | os.PathLike = DEFAULT_LOOPS,
     config: StylizeConfig = StylizeConfig(),
     dataset: DatasetConfig | None = None,
+    dataset_dir: str | os.PathLike | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> StyleReport:
-    """Learn a dance style from a few videos into ``out`` (see the module docstring)."""
+    """Learn a dance style from a few videos into ``out`` (see the module docstring). ``dataset_dir``
+    (default ``OUT/dataset``): where the motions are built; styles of the same videos can share it (the
+    build is resumable and a no-op when up to date)."""
     out = Path(out)
+    data_dir = Path(dataset_dir) if dataset_dir is not None else out / "dataset"
     base_model = DanceModel.load(base)
     seconds = {}
     t0 = time.perf_counter()
     dataset = dataset or DatasetConfig(samples=config.samples, clip_seconds=config.clip_seconds)
-    report = build_dataset(list(videos), out / "dataset", weights=weights, config=dataset,
+    report = build_dataset(list(videos), data_dir, weights=weights, config=dataset,
                            progress=(lambda d, t: progress("videos", d, t)) if progress else None)  # fmt: skip
     seconds["dataset_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pairs = style_pairs(out / "dataset", music=Path(music) if music else None, loops=Path(loops), config=config)
+    pairs = style_pairs(data_dir, music=Path(music) if music else None, loops=Path(loops), config=config)
     pairs.save(out / PAIRS)
     seconds["music_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     style, history = adapt(base_model, pairs, config,
                            (lambda s, _: progress("steps", s, config.steps)) if progress else None)  # fmt: skip
     seconds["adapt_s"] = time.perf_counter() - t0
-    style.info["style"].update({"videos": [str(v) for v in videos], "base_bundle": str(base),
+    style.info["style"].update({"videos": [str(v) for v in videos], "base_bundle": str(base), "dataset": str(data_dir),
                                 "config": {k: v for k, v in asdict(config).items() if k != "loss"},
                                 "seconds": {k: round(v, 1) for k, v in seconds.items()}})  # fmt: skip
     style.save(out / STYLE)
