@@ -753,6 +753,7 @@ def stylize_cmd(
     ] = None,
     steps: Annotated[int, typer.Option(help="Adaptation steps.")] = 300,
     samples: Annotated[int, typer.Option(help="Motions generated per 5 s clip.")] = 3,
+    min_pck: Annotated[float, typer.Option(help="Keep motions whose 2D fidelity (PCK) is at least this.")] = 0.5,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Learn a dance style from a few videos (few-shot stylisation of the music-to-dance model).
@@ -763,7 +764,7 @@ def stylize_cmd(
 
     from vimo.apps.stylize import StylizeConfig, stylize
 
-    config = StylizeConfig(method=method, steps=steps, samples=samples, seed=seed)
+    config = StylizeConfig(method=method, steps=steps, samples=samples, min_pck=min_pck, seed=seed)
     with Progress(console=console, transient=True) as bar:
         tasks: dict[str, int] = {}
 

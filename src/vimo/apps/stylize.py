@@ -68,6 +68,9 @@ class StylizeConfig:
     loss: LossWeights = field(default_factory=LossWeights)
     samples: int = 3  # motions generated per clip by the dataset builder
     clip_seconds: float = 5.0
+    # A few videos are all there is: keep motions whose 2D fidelity (PCK) is at least this (the dataset
+    # builder's default, 0.7, kept none of the real dance clip's; its samples scored 0.50-0.55).
+    min_pck: float = 0.5
     soundtracks: int = 3  # synthetic soundtracks per motion for a silent video
     mirror: bool = True  # also train on the mirrored motions (twice the data; music unchanged)
     bf16: bool = True
@@ -129,7 +132,10 @@ def style_pairs(dataset: Path, *, music: Path | None = None, loops: Path = DEFAU
     """Motions of a built dataset paired with their music (see the module docstring)."""
     docs = read_manifest(dataset)
     if not docs:
-        raise VimoError(f"{dataset}: no motion passed the dataset builder's checks; nothing to learn a style from")
+        raise VimoError(
+            f"{dataset}: no motion passed the dataset builder's checks (see its summary.json); "
+            "nothing to learn a style from: try a lower --min-pck or clearer videos"
+        )
     track = load_audio(music) if music is not None else None
     loop_list = None
     motions, feats, sources = [], [], []
@@ -271,7 +277,7 @@ def stylize(
     base_model = DanceModel.load(base)
     seconds = {}
     t0 = time.perf_counter()
-    dataset = dataset or DatasetConfig(samples=config.samples, clip_seconds=config.clip_seconds)
+    dataset = dataset or DatasetConfig(samples=config.samples, clip_seconds=config.clip_seconds, min_pck=config.min_pck)
     report = build_dataset(list(videos), data_dir, weights=weights, config=dataset,
                            progress=(lambda d, t: progress("videos", d, t)) if progress else None)  # fmt: skip
     seconds["dataset_s"] = time.perf_counter() - t0

@@ -8,13 +8,14 @@ StylePairs`), one dance per clip, and to the same music shuffled across clips. R
   shuffled**: the same model's dances for another clip's music, scored against this clip's music — a model
   that follows the beat scores clearly higher with the real pairing;
 - **PFC** (EDGE's physical foot contact, lower is better);
-- **Div_k / Div_m** (diversity of kinetic / manual features, z-scored with the style's reference);
+- **Div_k / Div_m** (diversity of kinetic / manual features);
 - **FID_k / FID_m (style)**: against the style's reference motions (the motions extracted from its videos);
 - **FID_k / FID_m (base)**: against the base model's training dances (forgetting: how far the model moved away
   from what it knew).
 
-Sets are small (tens of clips): FID is biased at this size, so N is reported with every row; compare rows of
-one style with each other, not with the paper's numbers.
+Every FID and Div is computed on features z-scored with one reference: the style's motions and the base's
+dances together. Sets are small (tens of clips): FID is biased at this size, so N is reported with every
+row; compare rows of one style with each other, not with the paper's numbers.
 """
 
 from __future__ import annotations
@@ -90,6 +91,10 @@ def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray
     ref_joints = window_joints(motion)[0].numpy()
     ref_k, ref_m = features(ref_joints)
     base_k, base_m = features(base_reference[:, :window])
+    # One z-scoring reference for every FID and Div of the table: the style's motions and the base's dances
+    # together. The style's few clips alone leave manual features with zero spread (std 0 -> 1e-10), which
+    # blows their FID up to ~1e17 whatever the model does.
+    norm_k, norm_m = np.concatenate([ref_k, base_k]), np.concatenate([ref_m, base_m])
     shuffled = music.roll(1, 0)
     rows = {"reference (style motions)": {"ba": beat_alignment(ref_joints, music.numpy()),
                                           "ba_shuffled": beat_alignment(ref_joints, shuffled.numpy())}}  # fmt: skip
@@ -104,15 +109,15 @@ def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray
                 "ba": beat_alignment(own, music.numpy()),
                 "ba_shuffled": beat_alignment(other, music.numpy()),
                 "pfc": pfc_dataset(list(own)),
-                "div_k": diversity(k, ref_k),
-                "div_m": diversity(m, ref_m),
-                "fid_k_style": fid(k, ref_k).value,
-                "fid_m_style": fid(m, ref_m).value,
-                "fid_k_base": fid(k, base_k).value,
-                "fid_m_base": fid(m, base_m).value,
+                "div_k": diversity(k, norm_k),
+                "div_m": diversity(m, norm_m),
+                "fid_k_style": fid(k, ref_k, norm_k).value,
+                "fid_m_style": fid(m, ref_m, norm_m).value,
+                "fid_k_base": fid(k, base_k, norm_k).value,
+                "fid_m_base": fid(m, base_m, norm_m).value,
             }
-    rows["reference (style motions)"].update({"pfc": pfc_dataset(list(ref_joints)), "div_k": diversity(ref_k, ref_k),
-                                              "div_m": diversity(ref_m, ref_m)})  # fmt: skip
+    rows["reference (style motions)"].update({"pfc": pfc_dataset(list(ref_joints)), "div_k": diversity(ref_k, norm_k),
+                                              "div_m": diversity(ref_m, norm_m)})  # fmt: skip
     for r in rows.values():
         r["n"] = len(music)
     return rows
