@@ -266,6 +266,7 @@ def run(
     ] = None,
     steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
     weights: Annotated[Path | None, typer.Option(help="Model prefix (PREFIX.json + PREFIX.safetensors).")] = None,
+    model: Annotated[str, typer.Option(help="vimo (diffusion) or baseline (the MotionBERT-style lifter).")] = "vimo",
     formats: Annotated[str, typer.Option(help="Comma-separated: npz,bvh,glb.")] = "npz,bvh",
     start: Annotated[float | None, typer.Option(help="Video only: start time (s).")] = None,
     end: Annotated[float | None, typer.Option(help="Video only: end time (s).")] = None,
@@ -281,9 +282,14 @@ def run(
 
     from vimo.export import ensure_writable_dir, write_generated
     from vimo.io.keypoint_formats import read_keypoints
-    from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo, generate
+    from vimo.pipeline import BASELINE_WEIGHTS, DEFAULT_WEIGHTS, GenerationConfig, generate_any, load_model
     from vimo.video_run import is_video, run_video
 
+    if model not in ("vimo", "baseline"):
+        raise VimoError(f"unknown --model {model!r}; choose vimo or baseline")
+    weights = weights or (BASELINE_WEIGHTS if model == "baseline" else DEFAULT_WEIGHTS)
+    if model == "baseline" and samples != 1:
+        raise VimoError("the baseline is deterministic: it gives one answer (--samples 1)")
     fmt = tuple(f.strip() for f in formats.split(",") if f.strip())
     generation = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, foot_lock=foot_lock)
     if is_video(source):
@@ -293,7 +299,7 @@ def run(
         ensure_writable_dir(out)
         with progress_bar() as bar:
             task = bar.add_task("extracting 2D poses", total=None)
-            report = run_video(source, out, weights=weights or DEFAULT_WEIGHTS, generation=generation, start=start,
+            report = run_video(source, out, weights=weights, generation=generation, start=start,
                                end=end, person=person, formats=fmt, preview=preview,
                                progress=lambda d, t: bar.update(task, completed=d, total=t))  # fmt: skip
         best = report["samples"][report["best_sample"]]
@@ -305,11 +311,12 @@ def run(
     t0 = time.time()
     kp = read_keypoints(source)
     ensure_writable_dir(out)
-    vimo = ViMo.load(weights or DEFAULT_WEIGHTS)
+    bundle = load_model(weights)
     t1 = time.time()
-    generated = generate(vimo, kp, generation)
+    generated = generate_any(bundle, kp, generation)
     t2 = time.time()
-    report = {"input": str(source), "seed": seed, "guidance": guidance if guidance is not None else vimo.guidance,
+    w = guidance if guidance is not None else getattr(bundle, "guidance", None)
+    report = {"input": str(source), "model": model, "seed": seed, "guidance": w,
               "steps": steps, "timings_s": {"load": round(t1 - t0, 2), "generate": round(t2 - t1, 2)}}  # fmt: skip
     write_generated(out, generated, formats=fmt, report=report)
     best = generated.fidelity[generated.best]
@@ -589,6 +596,69 @@ def dataset_build(
         console.print(f"  failed: {reason if reason.startswith(source) else f'{source}: {reason}'}", highlight=False)
     console.print(f"this run: {report.clips_computed} clips generated, {report.samples_generated} samples; "
                   f"timings (s) {report.seconds}")  # fmt: skip
+
+
+baseline_app = typer.Typer(help="The MotionBERT-style baseline lifter: training, export.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("train")
+@user_errors
+def baseline_train(
+    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")],
+    out: Annotated[Path, typer.Option(help="Run directory.")],
+    config: Annotated[str, typer.Option(help="Model config: small or tiny.")] = "small",
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
+    max_steps: Annotated[int, typer.Option()] = 1_000_000,
+    max_minutes: Annotated[float | None, typer.Option(help="Stop after this many minutes.")] = None,
+    val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 1000,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    seed: Annotated[int, typer.Option()] = 0,
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+) -> None:
+    """Train the baseline lifter on the same data and camera simulator as the diffusion model.
+
+    Example: vimo baseline train --data data/cache --out runs/baseline
+    """
+    import logging as _logging
+
+    from vimo.models.motionbert import CONFIGS as LIFTER_CONFIGS
+    from vimo.training.baseline import BaselineConfig, fit_baseline
+
+    if config not in LIFTER_CONFIGS:
+        raise VimoError(f"unknown --config {config!r}; choose one of {', '.join(LIFTER_CONFIGS)}")
+    _logging.basicConfig(level=_logging.INFO, format="%(asctime)s %(message)s")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    cfg = BaselineConfig(model=config, max_steps=max_steps, max_minutes=max_minutes, val_every=val_every,
+                         batch_size=batch_size, seed=seed)  # fmt: skip
+    _stop_on_signals()
+    try:
+        state = fit_baseline(cfg, data, out, resume=resume)
+    except KeyboardInterrupt:
+        console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
+        raise typer.Exit(130) from None
+    console.print(f"{out}: step {state.step}, {state.wall_seconds / 3600:.2f} h of training")
+
+
+@baseline_app.command("export")
+@user_errors
+def baseline_export(
+    run_dir: Annotated[Path, typer.Argument(help="Baseline training run directory.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output prefix.")] = Path(
+        "weights/baseline-motionbert-small"
+    ),
+) -> None:
+    """Export a baseline run's EMA weights as a bundle (`vimo run --model baseline` loads it).
+
+    Example: vimo baseline export runs/baseline -o weights/baseline-motionbert-small
+    """
+    from vimo.training.export import export_baseline
+
+    lifter = export_baseline(run_dir, out)
+    console.print(f"{out}.safetensors: step {lifter.info.get('step')}")
 
 
 dance_app = typer.Typer(help="Music-to-dance: paired soundtracks, training, export.", no_args_is_help=True)

@@ -23,7 +23,7 @@ from vimo.errors import VimoError
 from vimo.keypoints import Keypoints2D
 from vimo.models.motionbert import DSTformer, DSTformerConfig
 from vimo.motion import Motion
-from vimo.pipeline import FPS
+from vimo.pipeline import FPS, Generated, finish
 from vimo.representation import DIM, Normalizer, canonicalize_vectors, from_vector, split
 from vimo.stitching import align_to, blend, fade_weights, window_starts
 
@@ -110,3 +110,10 @@ def lift(lifter: Lifter, keypoints: Keypoints2D, config: LiftConfig = LiftConfig
         out[:, s : s + length] = xi
         prev_end = s + length
     return from_vector(out[0], fps=FPS)
+
+
+def lift_generated(lifter: Lifter, keypoints: Keypoints2D, *, foot_lock: bool = True) -> Generated:
+    """The baseline's answer as :func:`vimo.pipeline.generate`'s result (one sample, grounded, feet locked
+    when asked, its 2D fidelity), so that every output path (files, previews, reports) takes either model."""
+    kp = keypoints.resample(FPS) if abs(keypoints.fps - FPS) > 1e-6 else keypoints
+    return finish([lift(lifter, kp).grounded()], kp, foot_lock=foot_lock)

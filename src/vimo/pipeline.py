@@ -27,7 +27,7 @@ from vimo.eval.metrics import foot_skating
 from vimo.keypoints import Keypoints2D
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion, facing_yaw
-from vimo.postprocess import foot_lock
+from vimo.postprocess import foot_lock as lock_feet
 from vimo.representation import DIM, MotionParts, Normalizer, from_vector, join, split
 from vimo.stitching import blend, fade_weights, window_starts, world_from_canonical
 
@@ -195,6 +195,33 @@ def sample_sequence(
     return out
 
 
+BASELINE_WEIGHTS = Path("weights/baseline-motionbert-small")  # the MotionBERT-style lifter (vimo.lifter)
+
+
+def load_model(prefix: str | Path, *, device: str | torch.device = "cpu"):
+    """A ViMo bundle or a baseline lifter bundle, by the kind recorded in PREFIX.json."""
+    import json
+
+    cfg_path = Path(prefix).with_suffix(".json")
+    kind = json.loads(cfg_path.read_text()).get("kind", "vimo") if cfg_path.exists() else "vimo"
+    if kind == "lifter":
+        from vimo.lifter import Lifter
+
+        return Lifter.load(prefix, device=device)
+    return ViMo.load(prefix, device=device)
+
+
+def generate_any(model, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig()) -> Generated:
+    """:func:`generate` for a ViMo bundle; the baseline's single deterministic answer for a lifter."""
+    if isinstance(model, ViMo):
+        return generate(model, keypoints, config)
+    from vimo.lifter import lift_generated
+
+    if config.samples != 1:
+        raise VimoError("the baseline is deterministic: it gives one answer (--samples 1)")
+    return lift_generated(model, keypoints, foot_lock=config.foot_lock)
+
+
 @torch.no_grad()
 def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig()) -> Generated:
     """K plausible motions for a 2D keypoint sequence of any length (resampled to 30 fps)."""
@@ -209,10 +236,15 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
     k = config.samples
 
     # The model never sees the floor: put the feet on y = 0 (median lowest joint on contact frames).
-    motions = [from_vector(out[i], fps=FPS).grounded() for i in range(k)]
+    return finish([from_vector(out[i], fps=FPS).grounded() for i in range(k)], kp, foot_lock=config.foot_lock)
+
+
+def finish(motions: list[Motion], kp: Keypoints2D, *, foot_lock: bool = True) -> Generated:
+    """Foot locking (optional), 2D fidelity of each motion against the 30 fps keypoints, the best one."""
+    k = len(motions)
     skate = []
-    if config.foot_lock:
-        locked = [foot_lock(m) for m in motions]
+    if foot_lock:
+        locked = [lock_feet(m) for m in motions]
         skate = [(foot_skating(m.joints(), m.contacts), foot_skating(lm.joints(), m.contacts))
                  for m, lm in zip(motions, locked)]  # fmt: skip
         motions = locked

@@ -17,7 +17,7 @@ import numpy as np
 
 from vimo.data.preview import draw_keypoints
 from vimo.export import DEFAULT_FORMATS, ensure_writable_dir, run_report, write_generated
-from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo, generate
+from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, generate_any, load_model
 from vimo.render import render_side_by_side
 from vimo.video.decode import VideoReader
 from vimo.video.extract import Extraction, extract_keypoints
@@ -67,8 +67,8 @@ def run_video(
     extraction.keypoints.to_json(out / "keypoints.json")
     timings["extract_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    vimo = ViMo.load(weights)
-    generated = generate(vimo, extraction.keypoints, generation)
+    model = load_model(weights)
+    generated = generate_any(model, extraction.keypoints, generation)
     timings["generate_s"] = time.perf_counter() - t0
     report = {
         "input": str(video),
@@ -78,7 +78,8 @@ def run_video(
         "coverage": asdict(extraction.coverage),
         "warnings": list(extraction.warnings),
         "seed": generation.seed,
-        "guidance": vimo.guidance if generation.guidance is None else generation.guidance,
+        "model": model.info.get("run", str(weights)),
+        "guidance": getattr(model, "guidance", None) if generation.guidance is None else generation.guidance,
     }
     if preview:
         t0 = time.perf_counter()
