@@ -398,9 +398,13 @@ def eval_casual(
     steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
     guidance: Annotated[float | None, typer.Option(help="Guidance (default: the model's).")] = None,
     weights: Annotated[Path | None, typer.Option(help="Model prefix.")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
+    ] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """ViMo vs mean pose and nearest-training-window references under each simulated camera regime.
+    """ViMo vs the baseline lifter, mean pose and nearest-training-window references under each simulated camera
+    regime (the same windows and cameras for every method).
 
     Example: vimo eval casual --data data/cache -o reports/casual
     """
@@ -410,11 +414,18 @@ def eval_casual(
 
     if split not in ("test", "val"):
         raise VimoError(f"unknown --split {split!r}; choose test or val")
+    from vimo.pipeline import BASELINE_WEIGHTS
+
     cache = WindowCache.load(data)
     vimo = ViMo.load(weights or DEFAULT_WEIGHTS)
+    lifter = None
+    if baseline is not None or BASELINE_WEIGHTS.with_suffix(".json").exists():
+        from vimo.lifter import Lifter
+
+        lifter = Lifter.load(baseline or BASELINE_WEIGHTS)
     with console.status(f"evaluating {windows} windows x 4 regimes..."):
         report = casual_report(vimo, cache, CasualConfig(split=split, windows=windows, steps=steps,
-                                                         guidance=guidance, seed=seed))  # fmt: skip
+                                                         guidance=guidance, seed=seed), baseline=lifter)  # fmt: skip
     write_report(report, out)
     console.print("PA-MPJPE (mm), single sample\n" + markdown_table(report))
     console.print(f"wrote {out}/casual.json and {out}/casual.md")

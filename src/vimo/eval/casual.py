@@ -23,7 +23,7 @@ from vimo.geometry.rotations import rotation_about_y
 from vimo.motion import facing_yaw
 from vimo.representation import split
 from vimo.training.batches import window_joints
-from vimo.training.validation import evaluate_windows, evaluation_indices
+from vimo.training.validation import evaluate_predictor, evaluate_windows, evaluation_indices
 
 
 @dataclass(frozen=True)
@@ -87,15 +87,22 @@ def references(cache: WindowCache, x_test: torch.Tensor, *, chunk: int = 2048) -
     return out
 
 
-def casual_report(vimo, cache: WindowCache, config: CasualConfig = CasualConfig()) -> dict:
-    """{method: {regime: metrics}} for ViMo (1 sample) and the references (camera-independent)."""
+def casual_report(vimo, cache: WindowCache, config: CasualConfig = CasualConfig(), *, baseline=None) -> dict:
+    """{method: {regime: metrics}} for ViMo (1 sample), the baseline lifter when given (a
+    :class:`vimo.lifter.Lifter`; the same windows and cameras) and the references (camera-independent)."""
     guidance = vimo.guidance if config.guidance is None else config.guidance
     vimo_scores = evaluate_windows(vimo.model, cache, split=config.split, per_regime=config.windows,
                                    steps=config.steps, guidance=guidance, seed=config.seed,
                                    norm_config=vimo.norm_config)  # fmt: skip
+    if baseline is not None:
+        report_baseline = evaluate_predictor(lambda cond, _gen: baseline.predict(cond), cache, split=config.split,
+                                             per_regime=config.windows, seed=config.seed,
+                                             norm_config=baseline.norm_config)  # fmt: skip
     x_test = cache.batch(config.split, evaluation_indices(cache, config.split, config.windows))
     refs = references(cache, x_test)
     report = {"config": config.__dict__ | {"guidance": guidance}, "methods": {"vimo": vimo_scores}}
+    if baseline is not None:
+        report["methods"]["baseline_motionbert"] = report_baseline
     for name, scores in refs.items():
         report["methods"][name] = {r.value: scores for r in Regime}
     return report
