@@ -401,6 +401,7 @@ def eval_casual(
     baseline: Annotated[
         Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
     ] = None,
+    best_of: Annotated[int, typer.Option(help="Also report ViMo's best of K samples per window (oracle).")] = 5,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """ViMo vs the baseline lifter, mean pose and nearest-training-window references under each simulated camera
@@ -424,8 +425,9 @@ def eval_casual(
 
         lifter = Lifter.load(baseline or BASELINE_WEIGHTS)
     with console.status(f"evaluating {windows} windows x 4 regimes..."):
-        report = casual_report(vimo, cache, CasualConfig(split=split, windows=windows, steps=steps,
-                                                         guidance=guidance, seed=seed), baseline=lifter)  # fmt: skip
+        config = CasualConfig(split=split, windows=windows, steps=steps, guidance=guidance, seed=seed,
+                              best_of=best_of)  # fmt: skip
+        report = casual_report(vimo, cache, config, baseline=lifter)
     write_report(report, out)
     console.print("PA-MPJPE (mm), single sample\n" + markdown_table(report))
     console.print(f"wrote {out}/casual.json and {out}/casual.md")

@@ -16,14 +16,20 @@ def test_report_has_vimo_baseline_and_references_per_regime(tiny_cache, tiny_bun
     cache = WindowCache.load(tiny_cache)
     torch.manual_seed(0)
     lifter = Lifter(DSTformer(LIFTER_CONFIGS["tiny"]).eval(), cache.normalizer)
-    report = casual_report(ViMo.load(tiny_bundle), cache, CasualConfig(split="val", windows=2, steps=2),
+    report = casual_report(ViMo.load(tiny_bundle), cache, CasualConfig(split="val", windows=3, steps=2, best_of=3),
                            baseline=lifter)  # fmt: skip
     methods = report["methods"]
-    assert set(methods) == {"vimo", "baseline_motionbert", "mean_pose", "nearest_window_oracle"}
+    assert set(methods) == {"vimo", "vimo_best_of_3", "baseline_motionbert", "mean_pose", "nearest_window_oracle"}
     for per_regime in methods.values():
         assert set(per_regime) == {r.value for r in Regime}
         for m in per_regime.values():
             assert np.isfinite(m["pa_mpjpe_mm"]) and m["pa_mpjpe_mm"] > 0 and m["n"] >= 1
+    for name in ("vimo", "vimo_best_of_3", "baseline_motionbert"):
+        for m in methods[name].values():
+            low, high = m["pa_mpjpe_ci95_mm"]
+            assert low <= m["pa_mpjpe_mm"] <= high
+            assert all(np.isfinite(m[k]) for k in ("fid_k", "fid_m", "div_k", "div_m", "jitter_m_s3"))
+    assert methods["vimo_best_of_3"]["static"]["pa_mpjpe_mm"] != methods["vimo"]["static"]["pa_mpjpe_mm"]
     # references do not look at the 2D input: the same score under every camera; the models do
     assert len({m["pa_mpjpe_mm"] for m in methods["mean_pose"].values()}) == 1
     assert len({m["pa_mpjpe_mm"] for m in methods["baseline_motionbert"].values()}) > 1

@@ -356,9 +356,15 @@ def _save(path: Path, model, ema, optimizer, state: TrainState, cfg) -> None:
 
 
 def _append_csv(path: Path, row: dict) -> None:
+    """Append scalar fields; a file that exists keeps its columns (runs resumed after metrics were added)."""
+    row = {k: v for k, v in row.items() if not isinstance(v, (list, tuple, dict))}
     new = not path.exists()
+    fields = list(row)
+    if not new:
+        with path.open(newline="") as fh:
+            fields = next(csv.reader(fh), fields)
     with path.open("a", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(row))
+        w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         if new:
             w.writeheader()
         w.writerow(row)
@@ -385,7 +391,8 @@ def _validate_and_log(recipe: Recipe, model, ema, cache, cfg, state: TrainState,
         _append_csv(out_dir / "val.csv", {"step": state.step, "regime": regime, **metrics})
         if writer is not None:
             for k, v in metrics.items():
-                writer.add_scalar(f"val_{regime}/{k}", v, state.step)
+                if isinstance(v, (int, float)):
+                    writer.add_scalar(f"val_{regime}/{k}", v, state.step)
     log.info("validation at step %d: %s", state.step, results)
 
 
