@@ -195,6 +195,25 @@ def train(
     console.print(f"{out}: step {state.step}, {state.samples} samples, {state.wall_seconds / 3600:.2f} h of training")
 
 
+def _train(out: Path, threads: int, fit_run) -> None:
+    """Run a training loop (``fit_run()`` -> final state) the way every `... train` command does: INFO logs,
+    ``threads`` torch threads (0: torch's default), a checkpoint and exit 130 on SIGTERM / SIGINT."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    _stop_on_signals()
+    try:
+        state = fit_run()
+    except KeyboardInterrupt:
+        console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
+        raise typer.Exit(130) from None
+    console.print(f"{out}: step {state.step}, {state.wall_seconds / 3600:.2f} h of training")
+
+
 def _stop_on_signals() -> None:
     """SIGTERM / SIGINT (also when started in the background) end a training run with a checkpoint."""
     import signal
@@ -633,27 +652,15 @@ def baseline_train(
 
     Example: vimo baseline train --data data/cache --out runs/baseline
     """
-    import logging as _logging
 
     from vimo.models.motionbert import CONFIGS as LIFTER_CONFIGS
     from vimo.training.baseline import BaselineConfig, fit_baseline
 
     if config not in LIFTER_CONFIGS:
         raise VimoError(f"unknown --config {config!r}; choose one of {', '.join(LIFTER_CONFIGS)}")
-    _logging.basicConfig(level=_logging.INFO, format="%(asctime)s %(message)s")
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
     cfg = BaselineConfig(model=config, max_steps=max_steps, max_minutes=max_minutes, val_every=val_every,
                          batch_size=batch_size, seed=seed)  # fmt: skip
-    _stop_on_signals()
-    try:
-        state = fit_baseline(cfg, data, out, resume=resume)
-    except KeyboardInterrupt:
-        console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
-        raise typer.Exit(130) from None
-    console.print(f"{out}: step {state.step}, {state.wall_seconds / 3600:.2f} h of training")
+    _train(out, threads, lambda: fit_baseline(cfg, data, out, resume=resume))
 
 
 @baseline_app.command("export")
@@ -726,7 +733,6 @@ def dance_train(
 
     Example: vimo dance train --data data/cache --pairs data/dance_pairs.safetensors --out runs/dance
     """
-    import logging as _logging
 
     from vimo.training.dance import DANCE_CONFIGS, DanceConfig, fit_dance
 
@@ -734,20 +740,9 @@ def dance_train(
         raise VimoError(f"unknown --config {config!r}; choose one of {', '.join(DANCE_CONFIGS)}")
     if pairs is None and not resume:
         raise VimoError("a new run needs --pairs (make them with `vimo dance pairs`)")
-    _logging.basicConfig(level=_logging.INFO, format="%(asctime)s %(message)s")
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
     cfg = DanceConfig(model=config, pairs=str(pairs or ""), max_steps=max_steps, max_minutes=max_minutes,
                       val_every=val_every, batch_size=batch_size, seed=seed)  # fmt: skip
-    _stop_on_signals()
-    try:
-        state = fit_dance(cfg, data, out, resume=resume)
-    except KeyboardInterrupt:
-        console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
-        raise typer.Exit(130) from None
-    console.print(f"{out}: step {state.step}, {state.wall_seconds / 3600:.2f} h of training")
+    _train(out, threads, lambda: fit_dance(cfg, data, out, resume=resume))
 
 
 @dance_app.command("export")

@@ -504,15 +504,14 @@ class _Rasterizer:
         """Camera-frame points (N, 3) with z > 0 -> pixel coordinates (N, 2) in 1/16 px fixed point."""
         return np.round((f * p[:, :2] / p[:, 2:3] + principal) * 16).astype(np.int32)
 
-    def _clip(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """Segment a-b (camera frame) clipped to z >= NEAR, or None."""
-        if a[2] < self.NEAR and b[2] < self.NEAR:
-            return None
-        if a[2] < self.NEAR or b[2] < self.NEAR:
-            s = (self.NEAR - a[2]) / (b[2] - a[2])
-            c = a + s * (b - a)
-            a, b = (c, b) if a[2] < self.NEAR else (a, c)
-        return a, b
+    def _clip(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Segments a-b (N, 3) in the camera frame clipped to z >= NEAR: (a, b, visible (N,))."""
+        za, zb = a[:, 2], b[:, 2]
+        visible = (za >= self.NEAR) | (zb >= self.NEAR)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.clip((self.NEAR - za) / (zb - za), 0.0, 1.0)[:, None]
+        cut = a + s * (b - a)
+        return np.where((za < self.NEAR)[:, None], cut, a), np.where((zb < self.NEAR)[:, None], cut, b), visible
 
     def _floor(self, img: np.ndarray, R: np.ndarray, t: np.ndarray, f: float, principal: np.ndarray) -> None:
         centre = -(R.T @ t)
@@ -544,14 +543,7 @@ class _Rasterizer:
         ends[:n, :, 0], ends[:n, 0, 2], ends[:n, 1, 2] = (x0 + v)[:, None], z0 - extent, z0 + extent
         ends[n:, :, 2], ends[n:, 0, 0], ends[n:, 1, 0] = (z0 + v)[:, None], x0 - extent, x0 + extent
         cam = ends @ R.T + t
-        a, b = cam[:, 0], cam[:, 1]
-        za, zb = a[:, 2], b[:, 2]
-        keep = (za >= self.NEAR) | (zb >= self.NEAR)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s = np.clip((self.NEAR - za) / (zb - za), 0.0, 1.0)[:, None]
-        cut = a + s * (b - a)
-        a = np.where((za < self.NEAR)[:, None], cut, a)
-        b = np.where((zb < self.NEAR)[:, None], cut, b)
+        a, b, keep = self._clip(cam[:, 0], cam[:, 1])
         pa = self._project(a[keep], f, principal)
         pb = self._project(b[keep], f, principal)
         for p, q in zip(pa, pb):
@@ -578,13 +570,7 @@ class _Rasterizer:
         colours = np.array([p[3] for p in prims], dtype=np.float64)
         a, b = ends[:, 0], ends[:, 1]
         order = np.argsort(-(a[:, 2] + b[:, 2]), kind="stable")  # far to near
-        za, zb = a[:, 2], b[:, 2]
-        visible = (za >= self.NEAR) | (zb >= self.NEAR)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s = np.clip((self.NEAR - za) / (zb - za), 0.0, 1.0)[:, None]
-        cut = a + s * (b - a)
-        a = np.where((za < self.NEAR)[:, None], cut, a)
-        b = np.where((zb < self.NEAR)[:, None], cut, b)
+        a, b, visible = self._clip(a, b)
         z = 0.5 * (a[:, 2] + b[:, 2])
         safe_z = np.maximum(z, self.NEAR)
         widths = np.maximum(1, np.round(2 * focal * radii / safe_z)).astype(int)
