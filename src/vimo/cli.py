@@ -139,21 +139,29 @@ def data_prepare(
         console.print(f"  failed: {name}: {reason}")
 
 
+# Options shared by the training commands (vimo train, vimo baseline train, vimo dance train).
+CacheOpt = Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")]
+RunDirOpt = Annotated[Path, typer.Option(help="Run directory (checkpoints, logs).")]
+ResumeOpt = Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")]
+MaxMinutesOpt = Annotated[float | None, typer.Option(help="Stop after this many minutes.")]
+ThreadsOpt = Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")]
+
+
 @app.command("train")
 @user_errors
 def train(
-    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")],
-    out: Annotated[Path, typer.Option(help="Run directory (checkpoints, logs).")],
+    data: CacheOpt,
+    out: RunDirOpt,
     config: Annotated[str, typer.Option(help="Model config: small (CPU), paper (GPU), tiny (tests).")] = "small",
-    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
+    resume: ResumeOpt = False,
     init: Annotated[Path | None, typer.Option(help="Start from a shipped bundle (e.g. weights/vimo-small).")] = None,
     batch_size: Annotated[int, typer.Option()] = 32,
     max_steps: Annotated[int, typer.Option()] = 1_000_000,
-    max_minutes: Annotated[float | None, typer.Option(help="Stop after this many minutes.")] = None,
+    max_minutes: MaxMinutesOpt = None,
     val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 1000,
     bf16: Annotated[bool, typer.Option(help="bf16 autocast (faster on CPUs with AVX512-BF16).")] = True,
     conditioning: Annotated[str, typer.Option(help="Condition normalisation variant (ablation).")] = "default",
-    threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: ThreadsOpt = 0,
     optimizer: Annotated[str, typer.Option(help="adamw or adan.")] = "adamw",
     lr: Annotated[float | None, typer.Option(help="Learning rate (default: 1e-3 AdamW, 4e-4 Adan).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
@@ -637,16 +645,16 @@ app.add_typer(baseline_app, name="baseline")
 @baseline_app.command("train")
 @user_errors
 def baseline_train(
-    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")],
-    out: Annotated[Path, typer.Option(help="Run directory.")],
+    data: CacheOpt,
+    out: RunDirOpt,
     config: Annotated[str, typer.Option(help="Model config: small or tiny.")] = "small",
-    resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
+    resume: ResumeOpt = False,
     max_steps: Annotated[int, typer.Option()] = 1_000_000,
-    max_minutes: Annotated[float | None, typer.Option(help="Stop after this many minutes.")] = None,
+    max_minutes: MaxMinutesOpt = None,
     val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 1000,
     batch_size: Annotated[int, typer.Option()] = 32,
     seed: Annotated[int, typer.Option()] = 0,
-    threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: ThreadsOpt = 0,
 ) -> None:
     """Train the baseline lifter on the same data and camera simulator as the diffusion model.
 
@@ -717,17 +725,17 @@ def dance_pairs(
 @dance_app.command("train")
 @user_errors
 def dance_train(
-    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")],
-    out: Annotated[Path, typer.Option(help="Run directory.")],
+    data: CacheOpt,
+    out: RunDirOpt,
     pairs: Annotated[Path | None, typer.Option(help="Pairs file from `vimo dance pairs` (new runs).")] = None,
     config: Annotated[str, typer.Option(help="Model config: small or tiny.")] = "small",
-    resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
+    resume: ResumeOpt = False,
     max_steps: Annotated[int, typer.Option()] = 1_000_000,
-    max_minutes: Annotated[float | None, typer.Option(help="Stop after this many minutes.")] = None,
+    max_minutes: MaxMinutesOpt = None,
     val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 500,
     batch_size: Annotated[int, typer.Option()] = 32,
     seed: Annotated[int, typer.Option()] = 0,
-    threads: Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")] = 0,
+    threads: ThreadsOpt = 0,
 ) -> None:
     """Train the music-to-dance denoiser on paired soundtracks.
 
