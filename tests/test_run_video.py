@@ -52,3 +52,24 @@ def test_keypoint_only_flags_rejected_for_keypoints(tiny_bundle, tmp_path):
     kp.write_text("{}")
     res = runner.invoke(app, ["run", str(kp), "-o", str(tmp_path / "o"), "--person", "2"])
     assert res.exit_code == 2 and "videos" in res.output
+
+
+def test_preview_panel_frames_kept_from_the_pose_pass_match_a_fresh_decode(clip):
+    """The preview reuses the frames the pose pass decoded (no third decode) while they fit the budget, and
+    decodes again past it; both give the same panels."""
+    from vimo.video.extract import extract_keypoints
+    from vimo.video_run import PanelFrames, _overlay_frames
+
+    kept = PanelFrames(height=120)
+    extraction = extract_keypoints(clip, on_frame=kept)
+    reused = list(_overlay_frames(extraction, height=120, kept=kept))
+    decoded = list(_overlay_frames(extraction, height=120))
+    assert len(reused) == len(decoded) == 45
+    assert reused[0].shape == decoded[0].shape == (120, 160, 3)
+    diff = np.abs(np.stack(reused).astype(int) - np.stack(decoded).astype(int))
+    assert diff.mean() < 3.0  # two resamplers, same pictures and skeletons
+
+    small = PanelFrames(height=120, budget_mb=10 * 120 * 160 * 3 / 2**20)  # room for 10 frames
+    extract_keypoints(clip, on_frame=small)
+    assert small.take(45) is None  # let go past the budget
+    assert len(list(_overlay_frames(extraction, height=120, kept=small))) == 45

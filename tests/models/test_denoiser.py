@@ -54,3 +54,31 @@ def test_batch_invariance():
         full = m(x, t, m.encode_condition(cond))
         one = m(x[1:2], t[1:2], m.encode_condition(cond[1:2]))
     assert torch.allclose(full[1:2], one, atol=1e-5)
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_prepared_condition_gives_the_same_prediction(padded):
+    """Sampling precomputes the cross-attention keys/values and the frame injection once per window."""
+    m = _model(frame_inject=True, lift_head=True, cond_conv=9, heads=4)
+    for p in m.parameters():  # FiLM and frame injection start at zero: exercise every path
+        torch.nn.init.normal_(p, std=0.1) if p.dim() > 1 else None
+    x, cond, t = torch.randn(3, 150, 151), torch.randn(3, 150, 54), torch.tensor([5, 500, 999])
+    pad = None
+    if padded:
+        pad = torch.zeros(3, 150, dtype=torch.bool)
+        pad[1, 40:] = True
+    with torch.no_grad():
+        enc = m.encode_condition(cond, pad)
+        prepared = m.prepare(enc)
+        assert prepared.memory is not None and len(prepared.memory) == len(m.layers)
+        a, b = m(x, t, enc), m(x, t, prepared)
+        both = prepared.cat(m.prepare(m.null_condition(3, 150, pad)))
+        c = m(torch.cat([x, x]), torch.cat([t, t]), both)[:3]
+    assert (a - b).abs().max() < 1e-5 * a.abs().max()
+    assert torch.allclose(a, c, atol=1e-5 * float(a.abs().max()))
+    m.train()  # training never uses the cache (no attention dropout there)
+    torch.manual_seed(1)
+    d = m(x, t, prepared)
+    torch.manual_seed(1)
+    e = m(x, t, enc)
+    assert torch.equal(d, e)

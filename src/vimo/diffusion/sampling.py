@@ -27,13 +27,14 @@ class Constraint:
     mask: torch.Tensor
 
 
-def guided_x0(model, x_t: torch.Tensor, t: torch.Tensor, cond, null, guidance: float) -> torch.Tensor:
-    """uncond + w (cond - uncond), cond and uncond in one batched forward (w = 1: cond only)."""
+def guided_x0(model, x_t: torch.Tensor, t: torch.Tensor, cond, null, guidance: float, both=None) -> torch.Tensor:
+    """uncond + w (cond - uncond), cond and uncond in one batched forward (w = 1: cond only); ``both``:
+    ``cond.cat(null)`` when the caller has it already."""
     if null is None or guidance == 1.0:
         return model(x_t, t, cond)
     if cond is None or guidance == 0.0:
         return model(x_t, t, null)
-    out = model(torch.cat([x_t, x_t]), torch.cat([t, t]), cond.cat(null))
+    out = model(torch.cat([x_t, x_t]), torch.cat([t, t]), cond.cat(null) if both is None else both)
     x_cond, x_uncond = out.chunk(2)
     return x_uncond + guidance * (x_cond - x_uncond)
 
@@ -56,11 +57,15 @@ def sample(
     """Draw x0 of ``shape`` (B, W, D). ``resample`` > 1 repeats each step RePaint-style (re-noise one
     step and denoise again) to harmonise generated and known regions."""
     scheduler.set_timesteps(steps)
+    prepare = getattr(model, "prepare", None)  # step-invariant work on the conditions, done once
+    if prepare is not None:
+        cond, null = (None if c is None else prepare(c) for c in (cond, null))
+    both = cond.cat(null) if cond is not None and null is not None else None
     x = torch.randn(shape, generator=generator, device=device)
     for t in scheduler.timesteps.tolist():
         t_batch = torch.full((shape[0],), t, device=device, dtype=torch.long)
         for r in range(max(1, resample)):
-            x0 = guided_x0(model, x, t_batch, cond, null, guidance)
+            x0 = guided_x0(model, x, t_batch, cond, null, guidance, both)
             x_prev = scheduler.step(x0, t, x, generator=generator).prev_sample
             if constraint is not None:
                 t_prev = scheduler.previous_timestep(t)

@@ -142,13 +142,16 @@ def extract_keypoints(
     person: int | None = None,
     progress: ProgressCallback | None = None,
     config: ExtractionConfig = ExtractionConfig(),
+    on_frame: Callable[[int, np.ndarray, float], None] | None = None,
 ) -> Extraction:
     """The performer's 2D keypoints in a video (see the module docstring).
 
     start, end: seconds (end exclusive); person: a track id to use instead of the automatic choice
     (ids are listed in ``Extraction.tracks`` / ``summary()``); progress(done, total): called after
     every frame of both passes, counting frame-passes (total = 2 x the frame count, an estimate
-    until pass 1 ends; video frames per second = half the rate of ``done``).
+    until pass 1 ends; video frames per second = half the rate of ``done``); on_frame(index, image,
+    scale): called with every frame the pose pass decodes (RGB, ``scale`` decoded pixels per video pixel),
+    so callers can keep what they need without decoding the video again.
 
     Raises ``VimoError`` naming the file when it cannot be read, ``person`` is not a track id, or
     no person is found on any frame.
@@ -214,6 +217,8 @@ def extract_keypoints(
             k = frame.index
             if k >= num:
                 break
+            if on_frame is not None:
+                on_frame(k, frame.image, pose_scale)
             crop = None if crops is None else crops[k].scaled(pose_scale)
             est = pose(frame.image, crop)
             if est.found:
