@@ -73,3 +73,38 @@ def test_preview_panel_frames_kept_from_the_pose_pass_match_a_fresh_decode(clip)
     extract_keypoints(clip, on_frame=small)
     assert small.take(45) is None  # let go past the budget
     assert len(list(_overlay_frames(extraction, height=120, kept=small))) == 45
+
+
+def _frames(n, colour=(90, 120, 150)):
+    img = np.zeros((240, 320, 3), np.uint8)
+    img[:] = colour
+    return [img.copy() for _ in range(n)]
+
+
+@pytest.mark.parametrize("case", ["one_frame", "no_person", "truncated", "unwritable"])
+def test_bad_video_inputs_give_one_line_exit_2_and_leave_nothing(tiny_bundle, clip, tmp_path, case):
+    """Issue 4: each bad input is one line naming the problem, a non-zero exit, and no files left behind."""
+    from vimo.video.writer import write_video
+
+    out = tmp_path / "out"
+    video, expect = tmp_path / f"{case}.mp4", f"{case}.mp4"
+    if case == "one_frame":
+        write_video(_frames(1), video, fps=30)
+        expect = "single frame"
+    elif case == "no_person":
+        write_video(_frames(20), video, fps=30)
+        expect = "no person detected"
+    elif case == "truncated":
+        data = clip.read_bytes()
+        video.write_bytes(data[: len(data) // 3])  # the index (moov) is at the end: cut off
+    else:
+        video = clip
+        (tmp_path / "blocker").write_text("x")
+        out, expect = tmp_path / "blocker" / "sub", "not writable"
+    res = runner.invoke(app, ["run", str(video), "-o", str(out), "--steps", "2", "--weights", str(tiny_bundle)])
+    assert res.exit_code == 2, res.output
+    errors = [line for line in res.output.splitlines() if not line.startswith("extracting 2D poses")]  # progress
+    assert len(errors) == 1 and errors[0].startswith("error:") and expect in errors[0], res.output
+    assert "Traceback" not in res.output
+    if out.exists() and out.is_dir():
+        assert not any(p.is_file() for p in out.rglob("*")), list(out.rglob("*"))

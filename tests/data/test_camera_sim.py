@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from vimo.data.camera_sim import Regime, SimConfig, SimResult, random_regimes, simulate, simulate_batch
+from vimo.data.camera_sim import (
+    Regime,
+    SimConfig,
+    SimResult,
+    random_regimes,
+    simulate,
+    simulate_batch,
+    simulate_clips,
+)
 from vimo.data.markers import motion_markers
 from vimo.geometry.camera import project, unproject, world_to_camera
 from vimo.keypoints import COCO17_FLIP, COCO17_NAMES, Keypoints2D
@@ -269,6 +277,33 @@ def test_simulate_batch_shapes_and_valid_keypoints() -> None:
         simulate_batch(markers, regimes=[Regime.STATIC] * 2, config=config, rng=rng)
     with pytest.raises(ValueError, match=r"\(B, T, 17, 3\)"):
         simulate_batch(markers[0], regimes=[Regime.STATIC], config=config, rng=rng)
+
+
+def test_simulate_clips_has_the_batch_keypoints_with_cameras_and_events() -> None:
+    markers = np.stack([walk(90, heading=h) for h in np.linspace(0, 6, 4)])
+    regimes = list(Regime)
+    config = SimConfig(cut_interval_s=(0.5, 1.0), occlusion_rate_hz=2.0)
+    keypoints = simulate_batch(markers, regimes=regimes, config=config, rng=np.random.default_rng(12))
+    clips = simulate_clips(markers, regimes=regimes, config=config, rng=np.random.default_rng(12))
+    np.testing.assert_array_equal(np.stack([c.keypoints for c in clips]), keypoints)
+    assert [c.regime for c in clips] == regimes
+    assert clips[regimes.index(Regime.MONTAGE)].cut_frames and not clips[0].cut_frames
+    assert any(c.occlusions for c in clips)
+    for clip, m in zip(clips, markers, strict=True):
+        pixels, depth = clean_pixels(clip, m)  # the recorded cameras are the ones that filmed
+        assert clip.R.shape == (90, 3, 3) and np.isfinite(pixels).all()
+    with pytest.raises(ValueError, match="1 regimes for 4 samples"):
+        simulate_clips(markers, regimes=[Regime.STATIC], config=config, rng=np.random.default_rng(0))
+
+
+def test_orbit_drift_one_turns_the_heading_at_exactly_the_peak_rate() -> None:
+    config = SimConfig(max_yaw_rate_deg=40.0, orbit_speed=(1.0, 1.0), orbit_drift=(1.0, 1.0),
+                       shake_amplitude_deg=(0.0, 0.0))  # fmt: skip
+    for seed in range(3):
+        sim = simulate(walk(120), regime=Regime.MOVING, config=config, rng=np.random.default_rng(seed))
+        np.testing.assert_allclose(np.diff(heading_deg(sim.R)) * FPS, 40.0, atol=1e-6)
+    with pytest.raises(ValueError, match="orbit_drift"):
+        SimConfig(orbit_drift=(-2.0, 1.0))
 
 
 def test_random_regimes_mixes_all_and_honours_weights() -> None:

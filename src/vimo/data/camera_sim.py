@@ -88,6 +88,9 @@ class SimConfig:
     # -- moving --------------------------------------------------------------------------------
     max_yaw_rate_deg: float = 60.0  # bound on the optical axis heading's rate (orbit + shake), deg/s
     orbit_speed: tuple[float, float] = (0.0, 1.0)  # peak orbit yaw rate, fraction of what shake leaves
+    # Steady share of the orbit's yaw rate (its sign is the direction); the rest wobbles at yaw_rate_freq_hz.
+    # (1, 1): the heading turns at exactly the peak rate, always the same way.
+    orbit_drift: tuple[float, float] = (-1.0, 1.0)
     yaw_rate_freq_hz: tuple[float, float] = (0.05, 0.4)  # how fast the orbit's yaw rate itself varies
     elevation_drift_deg: float = 10.0  # slow drift of the elevation (kept inside elevation_range_deg)
     dolly_range: tuple[float, float] = (0.7, 1.5)  # distance factor relative to the first frame
@@ -150,6 +153,8 @@ class SimConfig:
             raise ValueError(
                 f"SimConfig.confidence_shape: Kumaraswamy(a, b) needs a, b > 0, got {self.confidence_shape}"
             )
+        if not -1.0 <= self.orbit_drift[0] <= self.orbit_drift[1] <= 1.0:
+            raise ValueError(f"SimConfig.orbit_drift must lie in [-1, 1], got {self.orbit_drift}")
         if self.swap_duration_frames[0] < 1 or self.missed_duration_frames[0] < 1:
             raise ValueError("SimConfig: swap/missed durations must be at least 1 frame")
 
@@ -235,22 +240,7 @@ def simulate(
     markers = np.asarray(markers)
     if markers.ndim != 3:
         raise ValueError(f"simulate: markers must be (T, {NUM_KEYPOINTS}, 3), got {markers.shape}")
-    batch = _simulate(markers[None], [Regime(regime)], config, rng, fps)
-    starts = batch.shot_starts[0]
-    return SimResult(
-        keypoints=batch.keypoints[0],
-        image_size=(int(batch.image_size[0, 0]), int(batch.image_size[0, 1])),
-        R=batch.R[0],
-        t=batch.t[0],
-        focal=batch.focal[0],
-        principal=batch.principal[0],
-        cut_frames=tuple(int(s) for s in starts[1:] if s < markers.shape[0]),
-        regime=Regime(regime),
-        fps=float(fps),
-        occlusions=batch.occlusion.as_list(0),
-        swaps=batch.swap.as_list(0),
-        missed=batch.missed[0],
-    )
+    return simulate_clips(markers[None], regimes=[regime], config=config, rng=rng, fps=fps)[0]
 
 
 def simulate_batch(
@@ -265,12 +255,49 @@ def simulate_batch(
 
     Each sample has its own camera, image size (see ``SimConfig.image_size_choices``) and corruption.
     """
+    _check_batch("simulate_batch", markers, regimes)
+    return _simulate(np.asarray(markers), [Regime(r) for r in regimes], config, rng, fps).keypoints
+
+
+def simulate_clips(
+    markers: np.ndarray,
+    *,
+    regimes: Sequence[Regime],
+    config: SimConfig,
+    rng: np.random.Generator,
+    fps: float = 30.0,
+) -> list[SimResult]:
+    """``simulate_batch`` with the cameras and corruption events of every clip: the same draws, so the
+    same keypoints for the same generator state. markers (B, T, 17, 3) world metres -> B results."""
+    _check_batch("simulate_clips", markers, regimes)
     markers = np.asarray(markers)
-    if markers.ndim != 4:
-        raise ValueError(f"simulate_batch: markers must be (B, T, {NUM_KEYPOINTS}, 3), got {markers.shape}")
-    if len(regimes) != markers.shape[0]:
-        raise ValueError(f"simulate_batch: {len(regimes)} regimes for {markers.shape[0]} samples")
-    return _simulate(markers, [Regime(r) for r in regimes], config, rng, fps).keypoints
+    batch = _simulate(markers, [Regime(r) for r in regimes], config, rng, fps)
+    T = markers.shape[1]
+    return [
+        SimResult(
+            keypoints=batch.keypoints[b],
+            image_size=(int(batch.image_size[b, 0]), int(batch.image_size[b, 1])),
+            R=batch.R[b],
+            t=batch.t[b],
+            focal=batch.focal[b],
+            principal=batch.principal[b],
+            cut_frames=tuple(int(s) for s in batch.shot_starts[b, 1:] if s < T),
+            regime=Regime(regime),
+            fps=float(fps),
+            occlusions=batch.occlusion.as_list(b),
+            swaps=batch.swap.as_list(b),
+            missed=batch.missed[b],
+        )
+        for b, regime in enumerate(regimes)
+    ]
+
+
+def _check_batch(name: str, markers: np.ndarray, regimes: Sequence[Regime]) -> None:
+    shape = np.shape(markers)
+    if len(shape) != 4:
+        raise ValueError(f"{name}: markers must be (B, T, {NUM_KEYPOINTS}, 3), got {shape}")
+    if len(regimes) != shape[0]:
+        raise ValueError(f"{name}: {len(regimes)} regimes for {shape[0]} samples")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -440,7 +467,7 @@ def _camera_paths(
         # |d(shake yaw)/dt| <= amp * 2 pi f_max; the orbit gets the rest of the yaw-rate budget.
         shake_rate = np.deg2rad(cfg.shake_amplitude_deg[1]) * 2.0 * np.pi * cfg.shake_freq_hz[1]
         rate_max = max(0.0, np.deg2rad(cfg.max_yaw_rate_deg) - shake_rate)
-        drift = rng.uniform(-1.0, 1.0, size=(n, 1))
+        drift = rng.uniform(*cfg.orbit_drift, size=(n, 1))
         wobble = _smooth_noise(rng, n, time_s, cfg.yaw_rate_freq_hz)
         speed = rng.uniform(*cfg.orbit_speed, size=(n, 1))
         rate = rate_max * speed * np.clip(drift + (1.0 - np.abs(drift)) * wobble, -1.0, 1.0)  # rad/s

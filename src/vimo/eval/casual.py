@@ -142,7 +142,8 @@ def casual_report(vimo, cache: WindowCache, config: CasualConfig = CasualConfig(
     for name, per_regime in preds.items():
         for regime, p in per_regime.items():
             methods[name][regime].update(distribution_scores(p, real))
-    report = {"config": config.__dict__ | {"guidance": guidance}, "methods": methods}
+    report = {"config": config.__dict__ | {"guidance": guidance}, "methods": methods,
+              "real_set": distribution_scores(real, real)}  # its own Div_k / Div_m (FIDs are 0)  # fmt: skip
     for name, scores in references(cache, x_test).items():
         report["methods"][name] = {r.value: scores for r in Regime}
     return report

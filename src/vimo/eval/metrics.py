@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from vimo.keypoints import COCO17_NAMES
 from vimo.skeleton import SMPL
 
 TOE_JOINTS = (SMPL.index("left_foot"), SMPL.index("right_foot"))
+# The eight limb bones of COCO-17 (upper arms, forearms, thighs, shins) as keypoint index pairs.
+COCO17_LIMBS: tuple[tuple[int, int], ...] = tuple(
+    (COCO17_NAMES.index(f"{side}_{a}"), COCO17_NAMES.index(f"{side}_{b}"))
+    for side in ("left", "right")
+    for a, b in (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"))
+)
+# The same eight bones on the SMPL-24 skeleton (SMPL's hip joints stand for COCO's hips).
+SMPL_LIMBS: tuple[tuple[int, int], ...] = tuple(
+    (SMPL.index(f"{side}_{a}"), SMPL.index(f"{side}_{b}"))
+    for side in ("left", "right")
+    for a, b in (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"))
+)
 
 
 def mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
@@ -59,3 +72,31 @@ def acceleration_error(pred: np.ndarray, gt: np.ndarray, fps: float = 30.0) -> f
     """Mean |second difference of pred - second difference of gt| x fps^2 (m/s^2)."""
     a_p, a_g = np.diff(pred, n=2, axis=-3), np.diff(gt, n=2, axis=-3)
     return float(np.linalg.norm(a_p - a_g, axis=-1).mean() * fps**2)
+
+
+def foot_skating_near_ground(pred: np.ndarray, fps: float = 30.0, *, floor: float = 0.0, height: float = 0.05) -> float:
+    """Foot skating without ground-truth contacts: mean horizontal speed (m/s) of the toe joints over the steps
+    (frame t -> t+1) where the toe is within ``height`` metres of the floor (y = ``floor``) at both ends.
+
+    pred: (..., T, 24, 3) world metres, Y up, feet grounded. NaN when no toe comes near the floor.
+    """
+    toes = pred[..., list(TOE_JOINTS), :]  # (..., T, 2, 3)
+    step = np.linalg.norm(np.diff(toes[..., [0, 2]], axis=-3), axis=-1) * fps  # (..., T-1, 2)
+    low = toes[..., 1] - floor < height  # (..., T, 2)
+    on = low[..., 1:, :] & low[..., :-1, :]
+    return float((step * on).sum() / on.sum()) if on.any() else float("nan")
+
+
+def bone_length_cv(points: np.ndarray, bones: tuple[tuple[int, int], ...]) -> float:
+    """Bone-length stability: per bone, the coefficient of variation (std / mean) of its length over the frames,
+    averaged over the bones. 0 for a rigid skeleton.
+
+    points: (T, K, 3) metres (frames with NaN are ignored); bones: (a, b) index pairs into K.
+    NaN when fewer than 2 frames are finite.
+    """
+    a, b = (list(i) for i in zip(*bones))
+    lengths = np.linalg.norm(points[:, a] - points[:, b], axis=-1)  # (T, bones)
+    lengths = lengths[np.isfinite(lengths).all(-1)]
+    if len(lengths) < 2:
+        return float("nan")
+    return float((lengths.std(0) / np.maximum(lengths.mean(0), 1e-9)).mean())

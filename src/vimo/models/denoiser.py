@@ -189,7 +189,8 @@ class EncodedCondition:
         if self.inject is not None and other.inject is not None:
             inject = torch.cat([self.inject, other.inject])
         if self.memory is not None and other.memory is not None:
-            memory = tuple((torch.cat([a[0], b[0]]), torch.cat([a[1], b[1]])) for a, b in zip(self.memory, other.memory))
+            pairs = zip(self.memory, other.memory)
+            memory = tuple((torch.cat([a[0], b[0]]), torch.cat([a[1], b[1]])) for a, b in pairs)
         return EncodedCondition(
             torch.cat([self.tokens, other.tokens]), torch.cat([self.pooled, other.pooled]), pad, inject, memory
         )

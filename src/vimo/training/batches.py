@@ -23,6 +23,13 @@ def window_joints(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return fk.positions, fk.global_rotations
 
 
+def window_markers(x: torch.Tensor) -> np.ndarray:
+    """(B, W, 151) motion vectors in metres -> the COCO-17 markers the simulator films, (B, W, 17, 3) float64
+    world metres."""
+    joints, rots = window_joints(x)
+    return coco_markers(joints.double().numpy(), rots.double().numpy())
+
+
 def simulate_condition(
     x: torch.Tensor,
     regimes: list[Regime],
@@ -33,8 +40,6 @@ def simulate_condition(
     fps: float = 30.0,
 ) -> tuple[torch.Tensor, np.ndarray]:
     """Motion windows (B, W, 151) metres -> (condition (B, W, 54), raw keypoints (B, W, 17, 3) pixels)."""
-    joints, rots = window_joints(x)
-    markers = coco_markers(joints.double().numpy(), rots.double().numpy())
-    keypoints = simulate_batch(markers, regimes=regimes, config=sim_config, rng=rng, fps=fps)
+    keypoints = simulate_batch(window_markers(x), regimes=regimes, config=sim_config, rng=rng, fps=fps)
     cond = normalize_keypoints(torch.from_numpy(np.ascontiguousarray(keypoints)).float(), norm_config)
     return cond, keypoints
