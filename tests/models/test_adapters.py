@@ -63,3 +63,16 @@ def test_frame_injection_starts_as_the_plain_model_and_the_lift_head_regresses_m
         assert rich.lift(enc).shape == (3, 40, 151)
         rich.frame_inject.weight.fill_(0.01)
         assert not torch.equal(rich(x, t, enc), plain(x, t, enc))
+
+
+def test_untrained_adapter_reproduces_a_base_with_frame_injection():
+    from dataclasses import replace
+
+    torch.manual_seed(0)
+    base = Denoiser(replace(CFG, frame_inject=True, speed_head=True)).eval()
+    torch.nn.init.normal_(base.frame_inject.weight, std=0.2)  # zero-initialised: make the path matter
+    adapter = ZeroConvDenoiser(base).eval()
+    x, t, c = _inputs()
+    with torch.no_grad():
+        enc = base.encode_condition(c)
+        assert torch.equal(adapter(x, t, enc), base(x, t, enc))

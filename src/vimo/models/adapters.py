@@ -53,6 +53,8 @@ class ZeroConvDenoiser(nn.Module):
             raise ValueError(f"window of {width} frames exceeds the model's max_frames={self.cfg.max_frames}")
         film = base.time_mlp(sinusoidal(t, self.cfg.width)) + base.pooled_mlp(cond.pooled)
         h = base.motion_in(x_t) + base.positions[:width]
+        if self.cfg.frame_inject:
+            h = h + base.frame_inject(cond.tokens)
         side = h
         for layer, twin, zero in zip(base.layers, self.copy_layers, self.zero):
             side = twin(side, film, cond.tokens, cond.pad)

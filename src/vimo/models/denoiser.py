@@ -40,6 +40,10 @@ class DenoiserConfig:
     # Kernel of a temporal convolution replacing the per-frame MLP at the start of the condition encoder
     # (0: the MLP). 2D -> 3D lifting is mostly local in time; see MODEL_CARD.md, "encoder".
     cond_conv: int = 0
+    # A linear head on the condition tokens that predicts the motion's per-frame speed profile (z-scored over the
+    # window); its loss is added in training. For music, where dips in speed mark the beats, it makes the tokens
+    # carry beat timing, which the decoder then sees frame by frame (frame_inject). See MODEL_CARD.md, "dance".
+    speed_head: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -226,6 +230,8 @@ class Denoiser(nn.Module):
             nn.init.zeros_(self.frame_inject.bias)
         if cfg.lift_head:
             self.lift_head = nn.Linear(d, cfg.motion_dim)
+        if cfg.speed_head:
+            self.speed_head = nn.Linear(d, 1)
         self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.layers))
         self.norm_out = nn.LayerNorm(d)
         self.motion_out = nn.Linear(d, cfg.motion_dim)
@@ -252,6 +258,10 @@ class Denoiser(nn.Module):
     def lift(self, cond: EncodedCondition) -> torch.Tensor:
         """The auxiliary lifter's direct estimate of the normalised motion (B, W, 151) from the pose tokens."""
         return self.lift_head(cond.tokens)
+
+    def speed(self, cond: EncodedCondition) -> torch.Tensor:
+        """The auxiliary head's estimate (B, W) of the motion's z-scored speed profile (:func:`speed_profile`)."""
+        return self.speed_head(cond.tokens)[..., 0]
 
     def null_condition(self, batch: int, width: int, pad: torch.Tensor | None = None) -> EncodedCondition:
         return EncodedCondition(
@@ -280,3 +290,12 @@ class Denoiser(nn.Module):
         for i, layer in enumerate(self.layers):
             h = layer(h, film, cond.tokens, cond.pad, cond.memory[i] if cached else None)
         return self.motion_out(self.norm_out(h))
+
+
+def speed_profile(x0: torch.Tensor) -> torch.Tensor:
+    """(B, W, 151) normalised motion -> (B, W) how fast it changes per frame (norm of the frame-to-frame change of
+    root and rotations; the last frame repeats), z-scored over each window: the timing of speed-ups and dips,
+    not their size."""
+    speed = (x0[:, 1:, 4:] - x0[:, :-1, 4:]).norm(dim=-1)
+    speed = torch.cat([speed, speed[:, -1:]], dim=1)
+    return (speed - speed.mean(1, keepdim=True)) / (speed.std(1, keepdim=True) + 1e-3)

@@ -26,7 +26,7 @@ from vimo.data.camera_sim import Regime, random_regimes
 from vimo.data.dataset import WindowCache
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.errors import VimoError
-from vimo.models.denoiser import CONFIGS, Denoiser, DenoiserConfig
+from vimo.models.denoiser import CONFIGS, Denoiser, DenoiserConfig, speed_profile
 from vimo.representation import Normalizer
 from vimo.training.batches import simulate_condition
 from vimo.training.checkpoint import load_checkpoint, save_checkpoint
@@ -134,12 +134,16 @@ def denoiser_update(model: Denoiser, optimizer: torch.optim.Optimizer, scheduler
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             enc = model.encode_condition(cond)
             lifted = model.lift(enc) if model.cfg.lift_head else None
+            speed = model.speed(enc) if getattr(model.cfg, "speed_head", False) and hasattr(model, "speed") else None
             enc = enc.select(keep, model.null_condition(batch, x0.shape[1]))
             pred = model(x_t, t, enc)
         terms = diffusion_losses(pred.float(), x0, normalizer, cfg.loss)
         if lifted is not None:
             lift = diffusion_losses(lifted.float(), x0, normalizer, cfg.loss).total
             terms.total = terms.total + getattr(cfg, "lift_weight", 1.0) * lift
+        if speed is not None:
+            speed_loss = torch.nn.functional.mse_loss(speed.float(), speed_profile(x0))
+            terms.total = terms.total + getattr(cfg, "speed_weight", 1.0) * speed_loss
         optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
