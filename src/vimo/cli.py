@@ -919,6 +919,9 @@ def baseline_export(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output prefix.")] = Path(
         "weights/baseline-motionbert-small"
     ),
+    weights: Annotated[
+        str, typer.Option(help="ema (default) or raw: the current weights, for short runs where the EMA lags.")
+    ] = "ema",
 ) -> None:
     """Export a baseline run's EMA weights as a bundle (`vimo run --model baseline` loads it).
 
@@ -926,8 +929,8 @@ def baseline_export(
     """
     from vimo.training.export import export_baseline
 
-    lifter = export_baseline(run_dir, out)
-    console.print(f"{out}.safetensors: step {lifter.info.get('step')}")
+    lifter = export_baseline(run_dir, out, weights=weights)
+    console.print(f"{out}.safetensors: step {lifter.info.get('step')}, {weights} weights")
 
 
 dance_app = typer.Typer(help="Music-to-dance: paired soundtracks, training, export.", no_args_is_help=True)

@@ -170,3 +170,13 @@ def test_vimo_run_model_baseline_writes_the_same_outputs(bundle, tmp_path):
     bad = runner.invoke(app, ["run", str(kp_path), "-o", str(tmp_path / "o3"), "--model", "baseline", "--weights",
                               str(bundle), "--samples", "3"])  # fmt: skip
     assert bad.exit_code != 0 and "deterministic" in bad.output
+
+
+def test_export_raw_weights_differ_from_ema_and_bad_choice_is_refused(trained_run, tmp_path):
+    run, _ = trained_run
+    ema, raw = export_baseline(run, tmp_path / "ema"), export_baseline(run, tmp_path / "raw", weights="raw")
+    assert ema.info["weights"] == "ema" and raw.info["weights"] == "raw"
+    a, b = ema.model.state_dict(), raw.model.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)  # 60 steps, EMA over the last 30: not the same weights
+    with pytest.raises(VimoError, match="ema or raw"):
+        export_baseline(run, tmp_path / "x", weights="best")

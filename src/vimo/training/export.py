@@ -27,18 +27,22 @@ def export_run(run_dir: Path, prefix: Path, *, guidance: float = 2.0) -> ViMo:
     return vimo
 
 
-def export_baseline(run_dir: Path, prefix: Path) -> Lifter:
-    """Write PREFIX.safetensors + PREFIX.json (kind "lifter") from a baseline run's checkpoint (EMA weights)."""
-    model, normalizer, norm_config, info = _load_run(run_dir, lambda cfg: DSTformer(DSTformerConfig(**cfg)))
+def export_baseline(run_dir: Path, prefix: Path, *, weights: str = "ema") -> Lifter:
+    """Write PREFIX.safetensors + PREFIX.json (kind "lifter") from a baseline run's checkpoint: its EMA weights,
+    or with ``weights="raw"`` the optimiser's current weights (for short runs, where the EMA still lags)."""
+    model, normalizer, norm_config, info = _load_run(run_dir, lambda cfg: DSTformer(DSTformerConfig(**cfg)),
+                                                     weights=weights)  # fmt: skip
     lifter = Lifter(model, normalizer, norm_config, info=info)
     lifter.save(prefix)
     return lifter
 
 
 def _load_run(
-    run_dir: Path, make_model: Callable[[dict], torch.nn.Module]
+    run_dir: Path, make_model: Callable[[dict], torch.nn.Module], *, weights: str = "ema"
 ) -> tuple[torch.nn.Module, Normalizer, NormalizationConfig, dict]:
-    """A run's model with its EMA weights (eval mode), normaliser, condition settings and a summary."""
+    """A run's model with its EMA (or raw) weights (eval mode), normaliser, condition settings and a summary."""
+    if weights not in ("ema", "raw"):
+        raise VimoError(f"weights must be ema or raw, got {weights!r}")
     run_dir = Path(run_dir)
     ckpt = run_dir / "checkpoint.safetensors"
     if not ckpt.exists():
@@ -52,8 +56,10 @@ def _load_run(
         ) from err
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     meta = load_checkpoint(ckpt, model=model, ema=ema, optimizer=None)
-    model.load_state_dict(ema)
+    if weights == "ema":
+        model.load_state_dict(ema)
     info = {
+        "weights": weights,
         "run": run_dir.name,
         "train_config": cfg["train"],
         "data_key": cfg.get("data_key"),
