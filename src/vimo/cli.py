@@ -145,6 +145,14 @@ RunDirOpt = Annotated[Path, typer.Option(help="Run directory (checkpoints, logs)
 ResumeOpt = Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")]
 MaxMinutesOpt = Annotated[float | None, typer.Option(help="Stop after this many minutes.")]
 ThreadsOpt = Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")]
+# ... and for the commands that sample or evaluate models
+StepsOpt = Annotated[int, typer.Option(help="DDIM steps.")]
+WeightsOpt = Annotated[Path | None, typer.Option(help="Model prefix.")]
+BaselineOpt = Annotated[
+    Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
+]
+GuidanceOpt = Annotated[float | None, typer.Option(help="Guidance (default: the model's).")]
+SplitOpt = Annotated[str, typer.Option(help="test or val.")]
 
 
 @app.command("train")
@@ -291,7 +299,7 @@ def run(
     guidance: Annotated[
         float | None, typer.Option(help="Classifier-free guidance weight (default: the model's).")
     ] = None,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
+    steps: StepsOpt = 50,
     weights: Annotated[Path | None, typer.Option(help="Model prefix (PREFIX.json + PREFIX.safetensors).")] = None,
     model: Annotated[str, typer.Option(help="vimo (diffusion) or baseline (the MotionBERT-style lifter).")] = "vimo",
     formats: Annotated[str, typer.Option(help="Comma-separated: npz,bvh,glb.")] = "npz,bvh",
@@ -366,8 +374,8 @@ def complete_cmd(
     keypoints: Annotated[Path | None, typer.Option(help="2D keypoints guiding the generated frames.")] = None,
     resample: Annotated[int, typer.Option(help="RePaint-style resampling per step (1 = off).")] = 1,
     seed: Annotated[int, typer.Option()] = 0,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
-    weights: Annotated[Path | None, typer.Option(help="Model prefix.")] = None,
+    steps: StepsOpt = 50,
+    weights: WeightsOpt = None,
 ) -> None:
     """Video-guided motion completion: keep some frames, generate the rest to follow a video (or freely).
 
@@ -419,15 +427,13 @@ app.add_typer(eval_app, name="eval")
 @user_errors
 def eval_casual(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (casual.json, casual.md).")],
-    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")] = Path("data/cache"),
-    split: Annotated[str, typer.Option(help="test or val.")] = "test",
+    data: CacheOpt = Path("data/cache"),
+    split: SplitOpt = "test",
     windows: Annotated[int, typer.Option(help="Windows per camera regime.")] = 64,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
-    guidance: Annotated[float | None, typer.Option(help="Guidance (default: the model's).")] = None,
-    weights: Annotated[Path | None, typer.Option(help="Model prefix.")] = None,
-    baseline: Annotated[
-        Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
-    ] = None,
+    steps: StepsOpt = 50,
+    guidance: GuidanceOpt = None,
+    weights: WeightsOpt = None,
+    baseline: BaselineOpt = None,
     best_of: Annotated[int, typer.Option(help="Also report ViMo's best of K samples per window (oracle).")] = 5,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
@@ -438,19 +444,11 @@ def eval_casual(
     """
     from vimo.data.dataset import WindowCache
     from vimo.eval.casual import CasualConfig, casual_report, markdown_table, write_report
-    from vimo.pipeline import DEFAULT_WEIGHTS, ViMo
 
     if split not in ("test", "val"):
         raise VimoError(f"unknown --split {split!r}; choose test or val")
-    from vimo.pipeline import BASELINE_WEIGHTS
-
     cache = WindowCache.load(data)
-    vimo = ViMo.load(weights or DEFAULT_WEIGHTS)
-    lifter = None
-    if baseline is not None or BASELINE_WEIGHTS.with_suffix(".json").exists():
-        from vimo.lifter import Lifter
-
-        lifter = Lifter.load(baseline or BASELINE_WEIGHTS)
+    vimo, lifter = _eval_models(weights, baseline)
     with console.status(f"evaluating {windows} windows x 4 regimes..."):
         config = CasualConfig(split=split, windows=windows, steps=steps, guidance=guidance, seed=seed,
                               best_of=best_of)  # fmt: skip
@@ -487,15 +485,13 @@ def _predictors(vimo, lifter, *, steps: int, guidance: float | None) -> dict:
 @user_errors
 def eval_robustness(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (robustness.json/.md, PNG curves).")],
-    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")] = Path("data/cache"),
-    split: Annotated[str, typer.Option(help="test or val.")] = "test",
+    data: CacheOpt = Path("data/cache"),
+    split: SplitOpt = "test",
     windows: Annotated[int, typer.Option(help="Windows per sweep point.")] = 16,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
-    guidance: Annotated[float | None, typer.Option(help="Guidance (default: the model's).")] = None,
-    weights: Annotated[Path | None, typer.Option(help="Model prefix.")] = None,
-    baseline: Annotated[
-        Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
-    ] = None,
+    steps: StepsOpt = 50,
+    guidance: GuidanceOpt = None,
+    weights: WeightsOpt = None,
+    baseline: BaselineOpt = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Robustness curves: error vs camera yaw rate, cuts per 5 s and occluded keypoints, one factor at a time
@@ -549,13 +545,11 @@ SHARED_VIDEOS = Path("../shared/data/videos")  # the real clips, beside the repo
 @user_errors
 def eval_rendered(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (rendered.json, rendered.md).")],
-    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")] = Path("data/cache"),
+    data: CacheOpt = Path("data/cache"),
     windows: Annotated[int, typer.Option(help="Test motions per camera regime.")] = 4,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
-    weights: Annotated[Path | None, typer.Option(help="Model prefix.")] = None,
-    baseline: Annotated[
-        Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
-    ] = None,
+    steps: StepsOpt = 50,
+    weights: WeightsOpt = None,
+    baseline: BaselineOpt = None,
     work: Annotated[
         Path | None, typer.Option(help="Keep rendered clips and extractions here (re-runs reuse them).")
     ] = None,
@@ -586,11 +580,9 @@ def eval_rendered(
 def eval_real(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (real.json, real.md).")],
     videos: Annotated[Path, typer.Option(help="Folder of real clips (searched recursively).")] = SHARED_VIDEOS,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
-    weights: Annotated[Path | None, typer.Option(help="Model prefix.")] = None,
-    baseline: Annotated[
-        Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
-    ] = None,
+    steps: StepsOpt = 50,
+    weights: WeightsOpt = None,
+    baseline: BaselineOpt = None,
     work: Annotated[Path | None, typer.Option(help="Keep extractions here (re-runs skip them).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
@@ -614,18 +606,16 @@ def eval_real(
 @user_errors
 def eval_all(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory: table.md and one folder per suite.")],
-    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")] = Path("data/cache"),
+    data: CacheOpt = Path("data/cache"),
     videos: Annotated[Path, typer.Option(help="Folder of real clips.")] = SHARED_VIDEOS,
     split: Annotated[str, typer.Option(help="Motions from the test or val split.")] = "test",
     windows: Annotated[int, typer.Option(help="Casual suite: windows per camera regime.")] = 64,
     best_of: Annotated[int, typer.Option(help="Casual suite: ViMo's best of K (oracle).")] = 5,
     rendered_windows: Annotated[int, typer.Option(help="Rendered suite: motions per regime.")] = 4,
     robustness_windows: Annotated[int, typer.Option(help="Robustness curves: windows per point.")] = 16,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
-    weights: Annotated[Path | None, typer.Option(help="Model prefix.")] = None,
-    baseline: Annotated[
-        Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
-    ] = None,
+    steps: StepsOpt = 50,
+    weights: WeightsOpt = None,
+    baseline: BaselineOpt = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Every suite (casual, rendered, real, robustness curves) and the summary table (the paper's Table 1 on our
@@ -720,7 +710,7 @@ def eval_stylization(
         "data/dance_pairs.safetensors"
     ),
     clips: Annotated[int, typer.Option(help="Music clips per style.")] = 48,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 20,
+    steps: StepsOpt = 20,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Table 2: zero-conv adapters vs fine-tuning per style (BA, PFC, Div, FID vs style and vs base).
@@ -768,8 +758,8 @@ def eval_stylization(
 @eval_app.command("guidance")
 @user_errors
 def eval_guidance(
-    data: Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")] = Path("data/cache"),
-    weights: Annotated[Path | None, typer.Option(help="Model prefix.")] = None,
+    data: CacheOpt = Path("data/cache"),
+    weights: WeightsOpt = None,
     values: Annotated[str, typer.Option(help="Comma-separated guidance weights to try.")] = "1,1.5,2,3",
     windows: Annotated[int, typer.Option(help="Validation windows per camera regime.")] = 16,
 ) -> None:
@@ -808,7 +798,7 @@ def dataset_build(
     min_pck: Annotated[float, typer.Option(help="Keep motions with at least this 2D fidelity (PCK).")] = 0.7,
     max_foot_skate: Annotated[float, typer.Option(help="... feet sliding at most this fast (m/s).")] = 0.3,
     max_jitter: Annotated[float, typer.Option(help="... and jitter at most this (m/s^3).")] = 1000.0,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
+    steps: StepsOpt = 50,
     guidance: Annotated[float | None, typer.Option(help="Guidance weight (default: the model's).")] = None,
     seed: Annotated[int, typer.Option(help="Mixed into every sample's seed.")] = 0,
     bvh: Annotated[bool, typer.Option(help="Also write a .bvh per motion.")] = False,
@@ -1027,7 +1017,7 @@ def dance_generate(
     samples: Annotated[int, typer.Option(help="Dances to generate.")] = 1,
     seed: Annotated[int, typer.Option()] = 0,
     guidance: Annotated[float | None, typer.Option(help="Guidance weight (default: the model's).")] = None,
-    steps: Annotated[int, typer.Option(help="DDIM steps.")] = 50,
+    steps: StepsOpt = 50,
     formats: Annotated[str, typer.Option(help="Comma-separated: npz, bvh, glb.")] = "npz,bvh",
     preview: Annotated[bool, typer.Option(help="Write preview.mp4 (with the music).")] = True,
 ) -> None:
