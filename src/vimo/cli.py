@@ -445,8 +445,7 @@ def eval_casual(
     from vimo.data.dataset import WindowCache
     from vimo.eval.casual import CasualConfig, casual_report, markdown_table, write_report
 
-    if split not in ("test", "val"):
-        raise VimoError(f"unknown --split {split!r}; choose test or val")
+    _check_split(split)
     cache = WindowCache.load(data)
     vimo, lifter = _eval_models(weights, baseline)
     with console.status(f"evaluating {windows} windows x 4 regimes..."):
@@ -456,6 +455,11 @@ def eval_casual(
     write_report(report, out)
     console.print("PA-MPJPE (mm), single sample\n" + markdown_table(report))
     console.print(f"wrote {out}/casual.json and {out}/casual.md")
+
+
+def _check_split(split: str) -> None:
+    if split not in ("test", "val"):
+        raise VimoError(f"unknown --split {split!r}; choose test or val")
 
 
 def _eval_models(weights: Path | None, baseline: Path | None):
@@ -502,8 +506,7 @@ def eval_robustness(
     from vimo.data.dataset import WindowCache
     from vimo.eval.robustness import robustness_markdown, robustness_report, write_robustness
 
-    if split not in ("test", "val"):
-        raise VimoError(f"unknown --split {split!r}; choose test or val")
+    _check_split(split)
     cache = WindowCache.load(data)
     vimo, lifter = _eval_models(weights, baseline)
     with console.status(f"robustness sweeps, {windows} windows per point..."):
@@ -634,8 +637,7 @@ def eval_all(
     from vimo.eval.videos import real_markdown, real_report, rendered_markdown, rendered_report
     from vimo.io.atomic import atomic_open
 
-    if split not in ("test", "val"):
-        raise VimoError(f"unknown --split {split!r}; choose test or val")
+    _check_split(split)
     cache = WindowCache.load(data)
     vimo, lifter = _eval_models(weights, baseline)
     reports, timings = {}, {}
