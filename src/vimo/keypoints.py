@@ -143,19 +143,20 @@ class Keypoints2D:
     def to_json(self, path: str | os.PathLike) -> None:
         """Write the ``vimo-keypoints/1`` JSON file atomically (temp file, then os.replace)."""
         path = Path(path)
-        # str() of a float32 scalar is the shortest text that reads back as the same float32.
-        frames = ",\n".join(
-            "[" + ",".join("[" + ",".join(str(v) for v in joint) + "]" for joint in frame) + "]" for frame in self.data
-        )
         header = {
             "format": JSON_FORMAT,
             "fps": self.fps,
             "image_size": list(self.image_size),
             "joint_names": list(COCO17_NAMES),
         }
-        text = json.dumps(header)[:-1] + ',\n"frames": [\n' + frames + "\n]}\n"
         with atomic_open(path) as fh:
-            fh.write(text)
+            fh.write(json.dumps(header)[:-1] + ',\n"frames": [\n')
+            # One frame per line, written as it is formatted (memory does not grow with the length); str()
+            # of a float32 scalar is the shortest text that reads back as the same float32.
+            for k, frame in enumerate(self.data):
+                line = "[" + ",".join("[" + ",".join(str(v) for v in joint) + "]" for joint in frame) + "]"
+                fh.write(line + (",\n" if k + 1 < len(self.data) else "\n"))
+            fh.write("]}\n")
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> Keypoints2D:

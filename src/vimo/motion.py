@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation, Slerp
 
-from vimo.geometry.kinematics import forward_kinematics
+from vimo.geometry.kinematics import forward_kinematics, frame_chunks
 from vimo.geometry.rotations import rotation_about_y
 from vimo.skeleton import CONTACT_JOINTS, NUM_JOINTS, SMPL
 
@@ -80,14 +80,14 @@ class Motion:
         )
 
     def joints(self) -> np.ndarray:
-        """World joint positions (T, 24, 3), metres."""
-        fk = forward_kinematics(
-            torch.from_numpy(self.rotations),
-            torch.from_numpy(self.root_position),
-            torch.from_numpy(SMPL.offsets),
-            SMPL.parents,
-        )
-        return fk.positions.numpy()
+        """World joint positions (T, 24, 3), metres (computed piecewise: memory does not grow with T beyond
+        the result)."""
+        rotations, root = torch.from_numpy(self.rotations), torch.from_numpy(self.root_position)
+        offsets = torch.from_numpy(SMPL.offsets)
+        out = np.empty((self.num_frames, NUM_JOINTS, 3), dtype=np.result_type(self.rotations, self.root_position))
+        for sl in frame_chunks(self.num_frames):
+            out[sl] = forward_kinematics(rotations[sl], root[sl], offsets, SMPL.parents).positions.numpy()
+        return out
 
     # -- derived motions ------------------------------------------------------------------------
     def resample(self, fps: float) -> Motion:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from vimo.geometry.kinematics import forward_kinematics
+from vimo.geometry.kinematics import forward_kinematics, frame_chunks
 from vimo.geometry.rotations import minimal_rotation
 from vimo.motion import Motion
 from vimo.skeleton import SMPL
@@ -83,26 +83,37 @@ def two_bone_ik(
 
 
 def foot_lock(motion: Motion, config: FootLockConfig = FootLockConfig()) -> Motion:
-    """Remove foot sliding on the motion's contact frames (needs ``motion.contacts``)."""
+    """Remove foot sliding on the motion's contact frames (needs ``motion.contacts``).
+
+    The pins need the whole sequence's ankle paths (T, 3); the IK is per frame and runs piecewise, so long
+    motions cost little memory beyond the result. The two legs are independent chains below the pelvis.
+    """
     if motion.contacts is None:
         motion = motion.with_contacts()
-    rots = torch.from_numpy(motion.rotations).double()
-    fk = forward_kinematics(rots, torch.from_numpy(motion.root_position).double(),
-                            torch.from_numpy(SMPL.offsets).double(), SMPL.parents)  # fmt: skip
-    pos, glob = fk.positions, fk.global_rotations
-    local = rots.clone()
+    joints = motion.joints().astype(np.float64)
+    goals = []
     for hip, knee, ankle, channels in LEGS:
         contact = motion.contacts[:, list(channels)].max(axis=1)
-        target, weight = _targets(pos[:, ankle].numpy(), contact, config)
-        if not weight.any():
-            continue
-        w = torch.from_numpy(weight)[:, None]
-        goal = (1 - w) * pos[:, ankle] + w * torch.from_numpy(target)
-        r_thigh, r_shin = two_bone_ik(pos[:, hip], pos[:, knee], pos[:, ankle], goal, config.max_reach)
-        g_hip = r_thigh @ glob[:, hip]
-        g_knee = r_shin @ r_thigh @ glob[:, knee]
-        parent = glob[:, SMPL.parents[hip]]
-        local[:, hip] = parent.transpose(-1, -2) @ g_hip
-        local[:, knee] = g_hip.transpose(-1, -2) @ g_knee
-        local[:, ankle] = g_knee.transpose(-1, -2) @ glob[:, ankle]  # the foot keeps its world orientation
-    return replace(motion, rotations=local.float().numpy())
+        target, weight = _targets(joints[:, ankle], contact, config)
+        if weight.any():
+            w = weight[:, None]
+            goals.append((hip, knee, ankle, (1 - w) * joints[:, ankle] + w * target))
+    if not goals:
+        return motion
+    local = motion.rotations.copy()
+    offsets = torch.from_numpy(SMPL.offsets).double()
+    for sl in frame_chunks(motion.num_frames):
+        rots = torch.from_numpy(motion.rotations[sl]).double()
+        fk = forward_kinematics(rots, torch.from_numpy(motion.root_position[sl]).double(), offsets, SMPL.parents)
+        pos, glob = fk.positions, fk.global_rotations
+        for hip, knee, ankle, goal in goals:
+            r_thigh, r_shin = two_bone_ik(pos[:, hip], pos[:, knee], pos[:, ankle], torch.from_numpy(goal[sl]),
+                                          config.max_reach)  # fmt: skip
+            g_hip = r_thigh @ glob[:, hip]
+            g_knee = r_shin @ r_thigh @ glob[:, knee]
+            parent = glob[:, SMPL.parents[hip]]
+            local[sl, hip] = (parent.transpose(-1, -2) @ g_hip).numpy()
+            local[sl, knee] = (g_hip.transpose(-1, -2) @ g_knee).numpy()
+            # The foot keeps its world orientation.
+            local[sl, ankle] = (g_knee.transpose(-1, -2) @ glob[:, ankle]).numpy()
+    return replace(motion, rotations=local)

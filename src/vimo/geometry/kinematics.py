@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
+
+# Frames per piece where a whole sequence is processed piecewise, so that long motions (a 10-minute video
+# is 18,000 frames) never hold several full-length (T, 24, 3, 3) float64 intermediates at once.
+FRAME_CHUNK = 2048
+
+
+def frame_chunks(num_frames: int, chunk: int | None = None) -> Iterator[slice]:
+    """Consecutive slices covering ``range(num_frames)``, each at most ``chunk`` (default
+    :data:`FRAME_CHUNK`, read at call time) frames long."""
+    chunk = FRAME_CHUNK if chunk is None else chunk
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
+    return (slice(s, min(s + chunk, num_frames)) for s in range(0, num_frames, chunk))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from vimo.errors import InputFormatError
-from vimo.geometry.kinematics import FKResult, forward_kinematics
+from vimo.geometry.kinematics import FKResult, forward_kinematics, frame_chunks
 from vimo.geometry.rotations import euler_to_matrix, matrix_to_euler
 from vimo.io.atomic import atomic_open
 from vimo.motion import Motion
@@ -275,19 +275,24 @@ def write_bvh(
     turn = Y_TO_Z_UP if up == "z" else np.eye(3)
 
     offsets = SMPL.offsets.astype(np.float64) @ turn.T * scale  # (J, 3) file units
-    rots = turn @ motion.rotations.astype(np.float64) @ turn.T  # (T, J, 3, 3)
-    root = motion.root_position.astype(np.float64) @ turn.T * scale  # (T, 3)
     channels = " ".join(f"{axis}rotation" for axis in order)
     lines, joint_order = _smpl_hierarchy(offsets, channels)
-
-    euler = matrix_to_euler(torch.from_numpy(rots[:, joint_order]), order, degrees=True).numpy()  # (T, J, 3)
-    if len(euler) > 1:
-        euler = np.unwrap(euler, period=360.0, axis=0)
-    values = np.concatenate([root, euler.reshape(len(euler), -1)], axis=1)  # (T, 3 + 3J)
     lines.extend(["MOTION", f"Frames: {motion.num_frames}", f"Frame Time: {1.0 / motion.fps:.10f}"])
-    lines.extend(" ".join(row) for row in np.char.mod("%.6f", values))
     with atomic_open(path, "w") as fh:
         fh.write("\n".join(lines) + "\n")
+        # Frames are converted and written piecewise (memory does not grow with the motion's length); the
+        # angles are unwrapped across pieces by carrying the previous piece's last row.
+        last = None
+        for sl in frame_chunks(motion.num_frames):
+            rots = turn @ motion.rotations[sl][:, joint_order].astype(np.float64) @ turn.T  # (t, J, 3, 3)
+            euler = matrix_to_euler(torch.from_numpy(rots), order, degrees=True).numpy().reshape(len(rots), -1)
+            if last is not None:
+                euler = np.unwrap(np.concatenate([last, euler]), period=360.0, axis=0)[1:]
+            elif len(euler) > 1:
+                euler = np.unwrap(euler, period=360.0, axis=0)
+            last = euler[-1:]
+            root = motion.root_position[sl].astype(np.float64) @ turn.T * scale  # (t, 3)
+            np.savetxt(fh, np.concatenate([root, euler], axis=1), fmt="%.6f", delimiter=" ")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from vimo.errors import InputFormatError
+from vimo.geometry.kinematics import frame_chunks
 from vimo.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from vimo.io.atomic import atomic_open
 from vimo.io.bvh import Y_TO_Z_UP
@@ -67,9 +68,12 @@ def _pelvis_rest(gender: str = WRITE_GENDER) -> np.ndarray:
 
 
 def _axis_angles(rotations: np.ndarray) -> np.ndarray:
-    """(T, J, 3, 3) -> (T, J * 3) axis-angle, radians, float64."""
-    rotvec = matrix_to_axis_angle(torch.from_numpy(rotations.astype(np.float64))).numpy()
-    return rotvec.reshape(len(rotations), -1)
+    """(T, J, 3, 3) -> (T, J * 3) axis-angle, radians, float64 (converted piecewise over frames)."""
+    out = np.empty((len(rotations), rotations.shape[1] * 3), dtype=np.float64)
+    for sl in frame_chunks(len(rotations)):
+        rotvec = matrix_to_axis_angle(torch.from_numpy(rotations[sl].astype(np.float64))).numpy()
+        out[sl] = rotvec.reshape(len(rotvec), -1)
+    return out
 
 
 def write_smpl_npz(motion: Motion, path: str | Path, *, convention: Convention = "vimo") -> None:
@@ -85,8 +89,8 @@ def write_smpl_npz(motion: Motion, path: str | Path, *, convention: Convention =
         contacts = motion.contacts if motion.contacts is not None else motion.with_contacts().contacts
         arrays = {
             "joints": motion.joints().astype(np.float32),
-            "rotations": motion.rotations.astype(np.float32),
-            "root_pos": motion.root_position.astype(np.float32),
+            "rotations": np.asarray(motion.rotations, dtype=np.float32),
+            "root_pos": np.asarray(motion.root_position, dtype=np.float32),
             "contacts": np.asarray(contacts, dtype=np.float32),
             "fps": np.float64(motion.fps),
             "poses": _axis_angles(motion.rotations).astype(np.float32),

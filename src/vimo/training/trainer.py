@@ -80,6 +80,10 @@ class TrainState:
     step: int = 0
     wall_seconds: float = 0.0
     samples: int = 0
+    # Process CPU time of the training steps (all threads: CPU-hours, not wall hours), counted from step
+    # ``cpu_since_step`` (runs checkpointed before this was recorded start counting when resumed).
+    cpu_seconds: float = 0.0
+    cpu_since_step: int | None = None
 
 
 def ema_update(ema: dict[str, torch.Tensor], model: torch.nn.Module, decay: float) -> None:
@@ -245,13 +249,15 @@ def run_training(
     if ckpt.exists() and not resume:
         raise VimoError(f"{out_dir} already holds a run; pass --resume to continue it or choose another --out")
     model, optimizer, ema = recipe.build(cfg, None)
-    state = TrainState()
+    state = TrainState(cpu_since_step=0)
     if resume and ckpt.exists():
         saved = json.loads((out_dir / "config.json").read_text())
         cfg = recipe.config_from_dict({**saved["train"], **_overrides(cfg)})
         model, optimizer, ema = recipe.build(cfg, saved["model"])
         meta = load_checkpoint(ckpt, model=model, ema=ema, optimizer=optimizer)
         state = TrainState(**meta["state"])
+        if state.cpu_since_step is None:
+            state.cpu_since_step = state.step
         _truncate_log(out_dir / "log.csv", state.step)  # rows logged after the checkpoint would repeat
         log.info("resumed %s at step %d", out_dir, state.step)
     else:
@@ -277,12 +283,13 @@ def run_training(
         while state.step < cfg.max_steps:
             if cfg.max_minutes is not None and time.time() - started > cfg.max_minutes * 60:
                 break
-            t0 = time.time()
+            t0, c0 = time.time(), time.process_time()
             losses = recipe.step(model, optimizer, cache, cfg, state.step)
             ema_update(ema, model, cfg.ema_decay if state.step > cfg.warmup_steps else 0.0)
             state.step += 1
             state.samples += cfg.batch_size
             state.wall_seconds += time.time() - t0
+            state.cpu_seconds += time.process_time() - c0
             if state.step % cfg.log_every == 0:
                 row = {
                     "step": state.step,
