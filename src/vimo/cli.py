@@ -971,6 +971,9 @@ def dance_train(
     val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 500,
     batch_size: Annotated[int, typer.Option()] = 32,
     seed: Annotated[int, typer.Option()] = 0,
+    output_speed_weight: Annotated[
+        float, typer.Option(help="Weight of the loss on the timing of the prediction's speed (new runs).")
+    ] = 0.0,
     threads: ThreadsOpt = 0,
 ) -> None:
     """Train the music-to-dance denoiser on paired soundtracks.
@@ -985,7 +988,8 @@ def dance_train(
     if pairs is None and not resume:
         raise VimoError("a new run needs --pairs (make them with `vimo dance pairs`)")
     cfg = DanceConfig(model=config, pairs=str(pairs or ""), max_steps=max_steps, max_minutes=max_minutes,
-                      val_every=val_every, batch_size=batch_size, seed=seed)  # fmt: skip
+                      val_every=val_every, batch_size=batch_size, seed=seed,
+                      output_speed_weight=output_speed_weight)  # fmt: skip
     _train(out, threads, lambda: fit_dance(cfg, data, out, resume=resume))
 
 

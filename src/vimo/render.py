@@ -695,9 +695,9 @@ def render_side_by_side(
     frames_left: (H, W, 3) uint8 images (e.g. the source video) or None for no left panel; the
     video stops at the shorter of the two. Each panel is scaled to ``panel_height`` pixels.
     """
-    joints = motion.joints().astype(np.float64)
-    size = (panel_height, panel_height)
     figure = Figure.of(motion)
+    joints = figure.joints  # (T, 24, 3) float64
+    size = (panel_height, panel_height)
     fixed = render_frames(figure, CameraPath.overview(joints, image_size=size), scene=scene, method=method)
     follow = render_frames(figure, CameraPath.follow(joints, image_size=size, fps=motion.fps), scene=scene,
                            method=method)  # fmt: skip

@@ -19,6 +19,7 @@ import numpy as np
 
 from vimo.data.preview import draw_keypoints
 from vimo.export import DEFAULT_FORMATS, ensure_writable_dir, run_report, write_generated
+from vimo.memory import release_freed_memory
 from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, generate_any, load_model
 from vimo.render import render_side_by_side
 from vimo.video.decode import VideoReader
@@ -118,10 +119,12 @@ def run_video(
         kept = PanelFrames() if preview else None
         extraction = extract_keypoints(video, start=start, end=end, person=person, progress=progress, on_frame=kept)
         extraction.keypoints.to_json(out / "keypoints.json")
+        release_freed_memory()  # each stage's temporaries go back before the next stage (bounded peak)
         timings["extract_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         model = loading.result()
     generated = generate_any(model, extraction.keypoints, generation)
+    release_freed_memory()
     timings["generate_s"] = time.perf_counter() - t0
     report = {
         "input": str(video),
@@ -138,6 +141,7 @@ def run_video(
         t0 = time.perf_counter()
         best = generated.motions[generated.best]
         render_side_by_side(_overlay_frames(extraction, kept=kept), best, out / "preview.mp4", fps=30.0)
+        release_freed_memory()
         timings["preview_s"] = time.perf_counter() - t0
     report["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
     write_generated(out, generated, formats=formats, report=report)

@@ -135,6 +135,9 @@ class DanceConfig:
     ema_decay: float = 0.999
     cond_drop: float = 0.25
     loss: LossWeights = field(default_factory=LossWeights)
+    # Weight of the loss on the z-scored speed profile of the predicted x0 (conditioned samples): see
+    # trainer.denoiser_update. 0 for runs made before it existed.
+    output_speed_weight: float = 0.0
     checkpoint_minutes: float = 5.0
     log_every: int = 20
     val_every: int = 500

@@ -148,6 +148,12 @@ def denoiser_update(model: Denoiser, optimizer: torch.optim.Optimizer, scheduler
         if speed is not None:
             speed_loss = torch.nn.functional.mse_loss(speed.float(), speed_profile(x0))
             terms.total = terms.total + getattr(cfg, "speed_weight", 1.0) * speed_loss
+        out_weight = getattr(cfg, "output_speed_weight", 0.0)
+        if out_weight and keep.any():
+            # The timing of the prediction's speed-ups and dips (z-scored, so a prediction blurred by noise still
+            # counts): what the plain x0 loss teaches only weakly, and what the beats are made of.
+            out_loss = torch.nn.functional.mse_loss(speed_profile(pred.float()[keep]), speed_profile(x0[keep]))
+            terms.total = terms.total + out_weight * out_loss
         optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

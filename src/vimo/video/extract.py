@@ -29,6 +29,7 @@ import numpy as np
 
 from vimo.errors import VimoError
 from vimo.keypoints import COCO17_NAMES, NUM_KEYPOINTS, Keypoints2D
+from vimo.memory import release_freed_memory
 from vimo.video.decode import VideoInfo, VideoReader
 from vimo.video.pose import CropBox, MediaPipePose
 from vimo.video.tracking import (
@@ -205,6 +206,8 @@ def extract_keypoints(
         raise VimoError(f"{path}: person={person} given, but the person detector found nobody to choose from")
     else:
         warnings.append("the person detector found nobody; pose ran on the full frames")
+
+    release_freed_memory()  # the detection pass's temporaries (a long video's peak is one pass, not both)
 
     # Pass 2: pose on the performer's crop.
     raw = np.zeros((num, NUM_KEYPOINTS, 3), np.float32)
