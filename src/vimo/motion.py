@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from scipy.spatial.transform import Rotation, Slerp
 
-from vimo.geometry.kinematics import forward_kinematics, frame_chunks
+from vimo.geometry.kinematics import FKResult, forward_kinematics, frame_chunks
 from vimo.geometry.rotations import rotation_about_y
 from vimo.skeleton import CONTACT_JOINTS, NUM_JOINTS, SMPL
 
@@ -82,12 +83,19 @@ class Motion:
     def joints(self) -> np.ndarray:
         """World joint positions (T, 24, 3), metres (computed piecewise: memory does not grow with T beyond
         the result)."""
+        out = np.empty((self.num_frames, NUM_JOINTS, 3), dtype=np.result_type(self.rotations, self.root_position))
+        for sl, fk in self.fk_pieces():
+            out[sl] = fk.positions.numpy()
+        return out
+
+    def fk_pieces(self, dtype: torch.dtype | None = None) -> Iterator[tuple[slice, FKResult]]:
+        """Forward kinematics piece by piece (:func:`frame_chunks`): (frames, result) pairs, in ``dtype``
+        (default: the motion's own), so whole-sequence work never holds several (T, 24, 3, 3) temporaries."""
         rotations, root = torch.from_numpy(self.rotations), torch.from_numpy(self.root_position)
         offsets = torch.from_numpy(SMPL.offsets)
-        out = np.empty((self.num_frames, NUM_JOINTS, 3), dtype=np.result_type(self.rotations, self.root_position))
         for sl in frame_chunks(self.num_frames):
-            out[sl] = forward_kinematics(rotations[sl], root[sl], offsets, SMPL.parents).positions.numpy()
-        return out
+            rot, pos = (rotations[sl], root[sl]) if dtype is None else (rotations[sl].to(dtype), root[sl].to(dtype))
+            yield sl, forward_kinematics(rot, pos, offsets, SMPL.parents)
 
     # -- derived motions ------------------------------------------------------------------------
     def resample(self, fps: float) -> Motion:

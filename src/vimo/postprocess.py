@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from vimo.geometry.kinematics import forward_kinematics, frame_chunks
 from vimo.geometry.rotations import minimal_rotation
 from vimo.motion import Motion
 from vimo.skeleton import SMPL
@@ -101,10 +100,7 @@ def foot_lock(motion: Motion, config: FootLockConfig = FootLockConfig()) -> Moti
     if not goals:
         return motion
     local = motion.rotations.copy()
-    offsets = torch.from_numpy(SMPL.offsets).double()
-    for sl in frame_chunks(motion.num_frames):
-        rots = torch.from_numpy(motion.rotations[sl]).double()
-        fk = forward_kinematics(rots, torch.from_numpy(motion.root_position[sl]).double(), offsets, SMPL.parents)
+    for sl, fk in motion.fk_pieces(torch.float64):
         pos, glob = fk.positions, fk.global_rotations
         for hip, knee, ankle, goal in goals:
             r_thigh, r_shin = two_bone_ik(pos[:, hip], pos[:, knee], pos[:, ankle], torch.from_numpy(goal[sl]),

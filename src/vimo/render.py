@@ -26,11 +26,9 @@ from typing import Protocol
 
 import cv2
 import numpy as np
-import torch
 from scipy.ndimage import uniform_filter1d
 
 from vimo.geometry.camera import look_at
-from vimo.geometry.kinematics import forward_kinematics, frame_chunks
 from vimo.motion import Motion
 from vimo.skeleton import SMPL
 from vimo.video.writer import prefetched, write_video
@@ -250,11 +248,9 @@ class Figure:
             return source if style is None else cls(source.joints, source.head_rotations, style)
         style = style or MannequinStyle()
         if isinstance(source, Motion):
-            rotations, root = torch.from_numpy(source.rotations), torch.from_numpy(source.root_position)
             joints = np.empty((source.num_frames, SMPL.num_joints, 3), np.float64)
             head = np.empty((source.num_frames, 3, 3), source.rotations.dtype)
-            for sl in frame_chunks(source.num_frames):  # piecewise: long motions need little memory
-                fk = forward_kinematics(rotations[sl], root[sl], torch.from_numpy(SMPL.offsets), SMPL.parents)
+            for sl, fk in source.fk_pieces():
                 joints[sl], head[sl] = fk.positions.numpy(), fk.global_rotations[:, _J("head")].numpy()
             return cls(joints, head, style)
         joints = np.asarray(source, dtype=np.float64)

@@ -9,9 +9,7 @@ world: +X is the character's left, +Y up, +Z forward (the way the body faces).
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from vimo.geometry.kinematics import forward_kinematics, frame_chunks
 from vimo.keypoints import COCO17_NAMES
 from vimo.motion import Motion
 from vimo.skeleton import REST_OFFSETS, SMPL
@@ -88,10 +86,7 @@ def coco_markers(joints: np.ndarray, global_rotations: np.ndarray) -> np.ndarray
 
 def motion_markers(motion: Motion) -> np.ndarray:
     """COCO-17 markers (T, 17, 3) float32 in world metres for a ``Motion`` (piecewise over frames)."""
-    rotations, root = torch.from_numpy(motion.rotations), torch.from_numpy(motion.root_position)
-    offsets = torch.from_numpy(SMPL.offsets)
     out = np.empty((motion.num_frames, len(COCO17_NAMES), 3), dtype=np.float32)
-    for sl in frame_chunks(motion.num_frames):
-        fk = forward_kinematics(rotations[sl], root[sl], offsets, SMPL.parents)
+    for sl, fk in motion.fk_pieces():
         out[sl] = coco_markers(fk.positions.numpy(), fk.global_rotations.numpy())
     return out
