@@ -938,6 +938,9 @@ def dance_pairs(
         "../shared/data/music/sonic_pi_cc0"
     ),
     variants: Annotated[int, typer.Option(help="Soundtracks per window.")] = 3,
+    candidates: Annotated[
+        int, typer.Option(help="Soundtracks tried per window; the best --variants by beat fit are kept.")
+    ] = 6,
     categories: Annotated[str, typer.Option(help="Comma-separated motion categories to pair.")] = "dance",
     limit: Annotated[int | None, typer.Option(help="Use at most this many windows (spread evenly).")] = None,
 ) -> None:
@@ -951,11 +954,14 @@ def dance_pairs(
 
     if not loops.is_dir():
         raise VimoError(f"--loops {loops}: no such folder")
-    pairs = build_pairs(WindowCache.load(data), load_loops(loops), variants=variants,
+    if candidates < variants:
+        raise VimoError(f"--candidates {candidates}: must be at least --variants ({variants})")
+    pairs = build_pairs(WindowCache.load(data), load_loops(loops), variants=variants, candidates=candidates,
                         categories=tuple(c.strip() for c in categories.split(",")), limit=limit)  # fmt: skip
     pairs.save(out)
     n_val = int(pairs.is_val.sum())
-    console.print(f"{out}: {len(pairs.rows) - n_val} training and {n_val} validation windows x {variants} soundtracks")
+    console.print(f"{out}: {len(pairs.rows) - n_val} training and {n_val} validation windows x {variants} soundtracks"
+                  f" (ground truth's Beat Align with them: {float(pairs.fit.mean()):.3f})")  # fmt: skip
 
 
 @dance_app.command("train")
@@ -974,6 +980,9 @@ def dance_train(
     output_speed_weight: Annotated[
         float, typer.Option(help="Weight of the loss on the timing of the prediction's speed (new runs).")
     ] = 0.0,
+    init: Annotated[
+        Path | None, typer.Option(help="Start a new run from an exported dance model (e.g. weights/dance-small).")
+    ] = None,
     threads: ThreadsOpt = 0,
 ) -> None:
     """Train the music-to-dance denoiser on paired soundtracks.
@@ -990,7 +999,9 @@ def dance_train(
     cfg = DanceConfig(model=config, pairs=str(pairs or ""), max_steps=max_steps, max_minutes=max_minutes,
                       val_every=val_every, batch_size=batch_size, seed=seed,
                       output_speed_weight=output_speed_weight)  # fmt: skip
-    _train(out, threads, lambda: fit_dance(cfg, data, out, resume=resume))
+    if init is not None and resume:
+        raise VimoError("--init starts a new run; drop it with --resume")
+    _train(out, threads, lambda: fit_dance(cfg, data, out, resume=resume, init=init))
 
 
 @dance_app.command("export")

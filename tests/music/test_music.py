@@ -8,7 +8,7 @@ import pytest
 from vimo.errors import InputFormatError
 from vimo.music import features as mf
 from vimo.music.features import FEATURE_DIM, HOP, SR, beat_frames, cached_music_features, load_audio, music_features
-from vimo.music.pairing import Loop, beat_grid, beat_matched_track, stretch
+from vimo.music.pairing import Loop, beat_grid, beat_matched_track, extend_grid, matched_soundtracks, stretch
 
 
 def click_track(seconds: float, bpm: float, offset: float = 0.25) -> np.ndarray:
@@ -139,6 +139,44 @@ def test_soundtrack_beats_land_on_the_grid():
     assert np.abs(onsets[:, None] - grid[None]).min(1).max() <= 2
     with pytest.raises(ValueError, match="covering"):
         beat_matched_track(np.array([5, 100]), 150, loops, np.random.default_rng(0))
+
+
+def test_extend_grid_continues_the_pulse_around_the_window():
+    grid = np.array([-7, 10, 27, 44, 61, 78, 95, 112, 129, 146, 163])
+    out = extend_grid(grid, 150, 60)
+    assert out[0] <= -60 and out[-1] >= 210 and set(grid) <= set(out.tolist())
+    assert np.abs(np.diff(out) - 17).max() <= 1
+
+
+def _bouncing(frames: int = 150, period: float = 15.0, phase: float = 4.0) -> np.ndarray:
+    t = np.arange(frames)
+    joints = np.zeros((frames, 2, 3))
+    joints[:, 0, 1] = np.abs(np.sin(np.pi * (t - phase) / period))  # speed minima at the tops, every 15 frames
+    return joints
+
+
+def test_matched_soundtracks_keep_the_candidates_whose_detected_beats_fit_the_motion():
+    from vimo.eval.beats import beat_align_score, motion_beats
+
+    loops = []
+    for seed in range(3):  # a strong beat and a faint off-beat; cut at the off-beats, the strong hit falls between
+        y = np.zeros(SR * 2, np.float32)
+        burst = (np.random.default_rng(seed).standard_normal(700) * np.exp(-np.arange(700) / 110)).astype(np.float32)
+        beats = (np.arange(8) * 0.25 * SR).astype(int)
+        for k, b in enumerate(beats):
+            y[b : b + 700] += burst * (1.0 if k % 2 == 0 else 0.1)
+        loops += [Loop(f"on{seed}", y, beats[::2]), Loop(f"off{seed}", y, beats[1::2])]
+    joints = _bouncing()
+    kept = matched_soundtracks(joints, loops, np.random.default_rng(0), keep=2, candidates=6)
+    assert len(kept) == 2 and kept[0][1] >= kept[1][1]
+    motion = motion_beats(joints, variant="bailando")
+    for feats, fit in kept:
+        assert feats.shape == (150, FEATURE_DIM) and np.isfinite(feats).all()
+        assert fit == pytest.approx(beat_align_score(motion, beat_frames(feats), direction="music_to_motion"))
+    # the kept ones are the best of the candidates: the same random stream, all six kept
+    every = matched_soundtracks(joints, loops, np.random.default_rng(0), keep=6, candidates=6)
+    assert [f for _, f in kept] == [f for _, f in every[:2]]
+    assert kept[1][1] > 0.8 and every[-1][1] < 0.3  # detected beats on the motion's beats; some candidates miss
 
 
 def test_stretch_preserves_ends_and_length():

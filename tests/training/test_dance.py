@@ -1,6 +1,7 @@
 """Music-to-dance training on a tiny cache with click-track loops: pairs, loss, validation, resume."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -86,3 +87,20 @@ def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, t
     bad = CliRunner().invoke(app, ["dance", "generate", "--music", str(tmp_path / "none.ogg"), "--model",
                                    str(tmp_path / "dance"), "-o", str(tmp_path / "o2")])  # fmt: skip
     assert bad.exit_code != 0 and "none.ogg" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_dance_run_can_start_from_an_exported_dance_model(pairs_file, tiny_cache, tmp_path):
+    from safetensors.torch import load_file
+
+    from vimo.dance import export_dance
+
+    cfg = DanceConfig(model="tiny", pairs=str(pairs_file), batch_size=4, max_steps=3, val_every=0, bf16=False)
+    fit_dance(cfg, tiny_cache, tmp_path / "run")
+    export_dance(tmp_path / "run", tmp_path / "dance")
+    fit_dance(replace(cfg, max_steps=0), tiny_cache, tmp_path / "again", init=tmp_path / "dance")
+    shipped = load_file(str(tmp_path / "dance.safetensors"))
+    started = load_file(str(tmp_path / "again" / "checkpoint.safetensors"))
+    names = [k for k in shipped if k.startswith("model.")]
+    assert names and all(torch.equal(shipped[k], started[k]) for k in names if k in started)
+    assert sum(k in started for k in names) == len(names)
+    assert json.loads((tmp_path / "again" / "config.json").read_text())["init"]["steps"] == 3

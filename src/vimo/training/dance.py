@@ -1,10 +1,11 @@
 """Music-to-dance: the ViMo denoiser with a music condition (35 EDGE features per frame instead of 2D keypoints).
 
 Pairs (:func:`build_pairs`): every cached window of the chosen categories (dance) gets ``variants``
-soundtracks whose beats follow its kinematic beats (:mod:`vimo.music.pairing`), stored as music features in
-``PAIRS`` (safetensors: ``rows`` (N, 2) window rows, ``split`` flags, ``features`` (N, V, W, 35) float16,
-``mean``/``std`` (35,) of the training features). Training (:func:`fit_dance`) uses the shared loop
-(:func:`vimo.training.trainer.run_training`): per step B windows, one random soundtrack each, z-scored
+soundtracks whose beats follow its kinematic beats (:mod:`vimo.music.pairing`; the best of ``candidates`` by
+how well their detected beats fit the motion's), stored as music features in ``PAIRS`` (safetensors: ``rows``
+(N, 2) window rows, ``split`` flags, ``features`` (N, V, W, 35) float16, ``mean``/``std`` (35,) of the training
+features, ``fit`` (N, V) the ground truth's Beat Align for each soundtrack). Training (:func:`fit_dance`) uses
+the shared loop (:func:`vimo.training.trainer.run_training`): per step B windows, one random soundtrack each, z-scored
 features as the condition; the denoiser's losses and classifier-free guidance dropout as for video.
 Validation: Beat Align Score (music-to-motion, Bailando; the paper's direction) of sampled dances for their
 own music and for shuffled music (music of another window) on validation windows.
@@ -29,8 +30,8 @@ from vimo.errors import VimoError
 from vimo.eval.beats import beat_align_score, motion_beats
 from vimo.io.atomic import atomic_path
 from vimo.models.denoiser import Denoiser, DenoiserConfig
-from vimo.music.features import FEATURE_DIM, FEATURE_SLICES, music_features
-from vimo.music.pairing import Loop, beat_grid, beat_matched_track
+from vimo.music.features import FEATURE_DIM, FEATURE_SLICES
+from vimo.music.pairing import Loop, matched_soundtracks
 from vimo.representation import DIM
 from vimo.training.batches import window_joints
 from vimo.training.losses import LossWeights
@@ -55,15 +56,17 @@ class Pairs:
     features: torch.Tensor  # (N, V, W, 35) float16 music features
     mean: torch.Tensor  # (35,) over training features
     std: torch.Tensor  # (35,)
+    fit: torch.Tensor | None = None  # (N, V) ground-truth Beat Align for each soundtrack (pairs made since session 6)
 
     def normalize(self, feats: torch.Tensor) -> torch.Tensor:
         return (feats.float() - self.mean) / self.std
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {"rows": self.rows, "is_val": self.is_val, "features": self.features, "mean": self.mean,
+                   "std": self.std} | ({"fit": self.fit} if self.fit is not None else {})  # fmt: skip
         with atomic_path(path) as tmp:
-            save_file({"rows": self.rows, "is_val": self.is_val, "features": self.features,
-                       "mean": self.mean, "std": self.std}, str(tmp))  # fmt: skip
+            save_file(tensors, str(tmp))
 
     @classmethod
     def load(cls, path: str | Path) -> Pairs:
@@ -71,7 +74,7 @@ class Pairs:
         if not path.exists():
             raise VimoError(f"{path}: no music-dance pairs; make them with `vimo dance pairs`")
         t = load_file(str(path))
-        return cls(t["rows"], t["is_val"].bool(), t["features"], t["mean"], t["std"])
+        return cls(t["rows"], t["is_val"].bool(), t["features"], t["mean"], t["std"], t.get("fit"))
 
     def split(self, val: bool) -> torch.Tensor:
         return torch.nonzero(self.is_val == val)[:, 0]
@@ -85,9 +88,11 @@ def category_rows(cache: WindowCache, split: str, categories: tuple[str, ...]) -
     return rows[keep]
 
 
-def build_pairs(cache: WindowCache, loops: list[Loop], *, variants: int = 3, categories: tuple[str, ...] = ("dance",),
-                seed: int = 0, limit: int | None = None) -> Pairs:  # fmt: skip
-    """Music features for ``variants`` beat-matched soundtracks of every train/val window of ``categories``."""
+def build_pairs(cache: WindowCache, loops: list[Loop], *, variants: int = 3, candidates: int = 6,
+                categories: tuple[str, ...] = ("dance",), seed: int = 0,
+                limit: int | None = None) -> Pairs:  # fmt: skip
+    """Music features for ``variants`` beat-matched soundtracks of every train/val window of ``categories``:
+    the best ``variants`` of ``candidates`` by the fit of their detected beats to the window's motion beats."""
     if not loops:
         raise VimoError("no percussion loops with detectable beats to build soundtracks from")
     rows, is_val = [], []
@@ -104,21 +109,21 @@ def build_pairs(cache: WindowCache, loops: list[Loop], *, variants: int = 3, cat
         raise VimoError(f"the cache has no windows of categories {categories}")
     width = cache.window
     feats = torch.zeros(len(all_rows), variants, width, FEATURE_DIM, dtype=torch.float16)
+    fit = torch.zeros(len(all_rows), variants)
     with Progress(transient=True) as progress:
         task = progress.add_task("soundtracks", total=len(all_rows))
         for i in range(len(all_rows)):
             x = cache.batch_rows(all_rows[i : i + 1])[0]
             joints = window_joints(x[None])[0][0].numpy()
-            grid = beat_grid(joints)
-            for v in range(variants):
-                rng = np.random.default_rng([seed, int(all_rows[i, 0]), int(all_rows[i, 1]), v])
-                y = beat_matched_track(grid, width, loops, rng)
-                f = music_features(y)[:width]
-                feats[i, v, : len(f)] = torch.from_numpy(f).half()
+            rng = np.random.default_rng([seed, int(all_rows[i, 0]), int(all_rows[i, 1])])
+            tracks = matched_soundtracks(joints, loops, rng, keep=variants, candidates=candidates)
+            for v, (f, score) in enumerate(tracks):
+                feats[i, v] = torch.from_numpy(f[:width]).half()
+                fit[i, v] = score
             progress.advance(task)
     train = feats[~all_val].float().reshape(-1, FEATURE_DIM)
     mean, std = train.mean(0), train.std(0).clamp_min(1e-3)
-    return Pairs(all_rows, all_val, feats, mean, std)
+    return Pairs(all_rows, all_val, feats, mean, std, fit)
 
 
 @dataclass(frozen=True)
