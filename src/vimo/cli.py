@@ -169,6 +169,9 @@ def train(
     val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 1000,
     bf16: Annotated[bool, typer.Option(help="bf16 autocast (faster on CPUs with AVX512-BF16).")] = True,
     conditioning: Annotated[str, typer.Option(help="Condition normalisation variant (ablation).")] = "default",
+    time_warp: Annotated[
+        float, typer.Option(help="Speed augmentation: replay windows at rates in [1/(1+A), 1+A] (new runs).")
+    ] = 0.0,
     threads: ThreadsOpt = 0,
     optimizer: Annotated[str, typer.Option(help="adamw or adan.")] = "adamw",
     lr: Annotated[float | None, typer.Option(help="Learning rate (default: 1e-3 AdamW, 4e-4 Adan).")] = None,
@@ -197,9 +200,11 @@ def train(
     if optimizer not in OPTIMIZERS:
         raise VimoError(f"unknown --optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
     lr = lr if lr is not None else (1e-3 if optimizer == "adamw" else 4e-4)
+    if not 0 <= time_warp < 1:
+        raise VimoError(f"--time-warp {time_warp}: expected 0 (off) up to below 1 (rates 0.5-2)")
     cfg = TrainConfig(model=config, batch_size=batch_size, max_steps=max_steps, max_minutes=max_minutes,
                       val_every=val_every, bf16=bf16, seed=seed, conditioning=conditioning,
-                      optimizer=optimizer, lr=lr)  # fmt: skip
+                      optimizer=optimizer, lr=lr, time_warp=time_warp)  # fmt: skip
     if init is not None and resume:
         raise VimoError("--init starts a new run from a bundle; --resume continues a run: use one of them")
     _stop_on_signals()

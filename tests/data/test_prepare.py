@@ -85,3 +85,29 @@ def test_missing_source_is_a_clear_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(VimoError, match="no motion files"):
         prepare([tmp_path / "empty"], tmp_path / "cache")
+
+
+def test_windows_replayed_at_a_rate_resample_the_captured_frames(tiny_cache):
+    from vimo.representation import canonicalize_vectors
+
+    cache = WindowCache.load(tiny_cache)
+    assert cache.window == 30 and cache.sequence_lengths().tolist() == [60, 60, 60, 60]
+    rows = torch.tensor([[0, 0], [1, 10], [2, 30]])
+    same = cache.batch_rows_at_rates(rows, torch.ones(3))
+    assert torch.allclose(same, cache.batch_rows(rows), atol=1e-5)
+
+    # rate 59/30 spans 59 captured frames: window frame k is captured frame 2k, from the row's start, or moved
+    # back so that the span ends with the sequence (start 30 -> 1) and no frame of the next sequence is read
+    fast = cache.batch_rows_at_rates(rows, torch.full((3,), 59 / 30))
+    for b, (seq, start) in enumerate(rows.tolist()):
+        first = int(cache.seq_start[seq]) + min(start, 1)
+        expected = canonicalize_vectors(cache.vectors[first + 2 * torch.arange(30)])
+        assert torch.allclose(fast[b], expected, atol=1e-5), (seq, start)
+
+    # slowed down, the pelvis travels about half as far over the window
+    slow = cache.batch_rows_at_rates(rows[:1], torch.tensor([0.5]))
+    travel = lambda x: float((x[0, -1, ROOT] - x[0, 0, ROOT])[[0, 2]].norm())  # noqa: E731
+    assert travel(slow) == pytest.approx(travel(cache.batch_rows(rows[:1])) * 14.5 / 29, rel=0.35)
+    # a span longer than the sequence plays it whole
+    whole = cache.batch_rows_at_rates(rows[:1], torch.tensor([3.0]))
+    assert torch.allclose(whole[0, -1], canonicalize_vectors(cache.vectors[:60])[-1], atol=1e-5)

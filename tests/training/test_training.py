@@ -19,6 +19,20 @@ def test_loss_goes_down_on_a_tiny_set(tiny_cache, tmp_path):
     assert np.mean(losses[-20:]) < 0.8 * np.mean(losses[:20])
 
 
+def test_time_warp_trains_on_windows_replayed_at_other_speeds(tiny_cache, tmp_path, monkeypatch):
+    from vimo.data.dataset import WindowCache
+
+    rates = []
+    real = WindowCache.batch_rows_at_rates
+    monkeypatch.setattr(WindowCache, "batch_rows_at_rates", lambda self, r, q: rates.append(q) or real(self, r, q))
+    losses = []
+    fit(_cfg(max_steps=40, time_warp=0.25), tiny_cache, tmp_path / "run", on_step=lambda s, l: losses.append(l))
+    assert len(rates) == 40 and all(np.isfinite(l["total"]) for l in losses)
+    q = torch.cat(rates)
+    assert q.min() >= 0.8 - 1e-9 and q.max() <= 1.25 + 1e-9 and q.min() < 0.9 and q.max() > 1.1
+    assert np.mean([l["simple"] for l in losses[-10:]]) < np.mean([l["simple"] for l in losses[:10]])
+
+
 def test_resume_is_exact(tiny_cache, tmp_path):
     from safetensors.torch import load_file
 

@@ -6,7 +6,8 @@
 2. **Music**: each kept motion is paired with the music it was danced to: the video's own audio over the
    clip's time span, or a given track (``music=``, over the same span, looped), or, for a silent video, beat-
    matched soundtracks built from the percussion loops the base model was trained with (the base model's
-   pairing, :mod:`vimo.music.pairing`). Features are the base model's 35 EDGE features, z-scored with its
+   pairing, :func:`vimo.music.pairing.matched_soundtracks`: the best of twice as many candidates by how well
+   their detected beats fit the motion). Features are the base model's 35 EDGE features, z-scored with its
    statistics.
 3. **Adaptation** of the music-to-dance base model (a ``dance`` bundle) on those pairs, with the base
    model's losses and classifier-free-guidance dropout:
@@ -42,7 +43,7 @@ from vimo.io.atomic import atomic_path
 from vimo.io.smpl_npz import read_smpl_npz
 from vimo.models.adapters import ZeroConvDenoiser, trainable_parameter_count
 from vimo.music.features import FPS, SR, load_audio, music_features
-from vimo.music.pairing import beat_grid, beat_matched_track, load_loops
+from vimo.music.pairing import load_loops, matched_soundtracks
 from vimo.pipeline import DEFAULT_WEIGHTS
 from vimo.representation import to_vector
 from vimo.training.losses import LossWeights
@@ -151,15 +152,16 @@ def style_pairs(dataset: Path, *, music: Path | None = None, loops: Path = DEFAU
                 if not loop_list:
                     raise VimoError(f"{loops}: no percussion loops to build soundtracks for silent videos; "
                                     "pass --music")  # fmt: skip
-            grid = beat_grid(motion.joints())
             rng = np.random.default_rng([config.seed, len(sources)])
-            waves = [beat_matched_track(grid, len(motion), loop_list, rng) for _ in range(config.soundtracks)]
-        for k, y in enumerate(waves):
-            f = music_features(y)[: len(motion)]
+            tracks = [f for f, _ in matched_soundtracks(motion.joints(), loop_list, rng, keep=config.soundtracks,
+                                                        candidates=2 * config.soundtracks)]  # fmt: skip
+        else:
+            tracks = [music_features(y)[: len(motion)] for y in waves]
+        for k, f in enumerate(tracks):
             for m, name in variants:
                 motions.append(to_vector(m)[: len(f)])
                 feats.append(f)
-                sources.append(name + (f"#track{k}" if len(waves) > 1 else ""))
+                sources.append(name + (f"#track{k}" if len(tracks) > 1 else ""))
     if not motions:
         raise VimoError(f"{dataset}: every clip is shorter than {MIN_FRAMES / FPS:g} s")
     width = max(len(m) for m in motions)

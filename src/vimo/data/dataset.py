@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 
 from vimo.data.prepare import window_tensor
 from vimo.errors import VimoError
-from vimo.representation import Normalizer, canonicalize_vectors
+from vimo.representation import Normalizer, canonicalize_vectors, join, split
 
 
 @dataclass
@@ -49,3 +49,29 @@ class WindowCache:
     def batch_rows(self, rows: torch.Tensor) -> torch.Tensor:
         """Canonicalised windows (B, W, 151) for (sequence, start) rows (B, 2)."""
         return canonicalize_vectors(window_tensor(self.vectors, self.seq_start, rows, self.window))
+
+    def sequence_lengths(self) -> torch.Tensor:
+        """Frames of each sequence (S,)."""
+        ends = torch.cat([self.seq_start[1:], torch.tensor([len(self.vectors)])])
+        return ends - self.seq_start
+
+    def batch_rows_at_rates(self, rows: torch.Tensor, rates: torch.Tensor) -> torch.Tensor:
+        """Canonicalised windows (B, W, 151) replayed at ``rates`` (B,) times the captured speed: rate r covers
+        round(W * r) captured frames from the row's start (moved back where the sequence would end first; a
+        sequence shorter than that span is played whole) resampled to W frames. Root positions and 6D
+        rotations are interpolated linearly between neighbouring frames (the 6D decoding re-orthonormalises),
+        contacts are rounded. Rate 1 is :meth:`batch_rows`."""
+        w = self.window
+        lengths = self.sequence_lengths()[rows[:, 0]]
+        span = torch.minimum(torch.round(w * rates.double()).long().clamp_min(2), lengths)
+        start = torch.minimum(rows[:, 1], lengths - span)
+        first = self.seq_start[rows[:, 0]] + start  # (B,) index of each window's first frame
+        ramp = torch.linspace(0, 1, w, dtype=torch.float64)
+        pos = first[:, None] + ramp[None] * (span[:, None] - 1)  # (B, W) fractional frame indices
+        lo = pos.floor().long()
+        hi = torch.minimum(lo + 1, (first + span - 1)[:, None])
+        frac = (pos - lo).float()[..., None]
+        x = torch.lerp(self.vectors[lo], self.vectors[hi], frac)
+        parts = split(x)
+        x = join(type(parts)(parts.contacts.round(), parts.root_position, parts.rotations))
+        return canonicalize_vectors(x)

@@ -63,6 +63,9 @@ class TrainConfig:
     val_steps: int = 20  # DDIM steps for the periodic validation (the model card uses 50)
     guidance: float = 2.0
     conditioning: str = "default"  # key of vimo.conditioning.VARIANTS (condition normalisation)
+    # Speed augmentation: each training window is replayed at a rate drawn log-uniformly in [1/(1+a), 1+a]
+    # (WindowCache.batch_rows_at_rates); 0 = off (every run before session 6).
+    time_warp: float = 0.0
     bf16: bool = True  # bf16 autocast (CPU: 1.24 vs 1.63 s per step of 32 here; bench/bench_training.py)
     seed: int = 0
 
@@ -112,7 +115,12 @@ def training_step(
     rng = np.random.default_rng([cfg.seed, step])
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     idx = torch.from_numpy(rng.integers(0, cache.num_windows("train"), cfg.batch_size))
-    x_metres = cache.batch("train", idx)
+    if cfg.time_warp > 0:
+        bound = np.log1p(cfg.time_warp)
+        rates = torch.from_numpy(np.exp(rng.uniform(-bound, bound, cfg.batch_size)))
+        x_metres = cache.batch_rows_at_rates(cache.windows["train"][idx], rates)
+    else:
+        x_metres = cache.batch("train", idx)
     cond, _ = simulate_condition(
         x_metres, random_regimes(cfg.batch_size, rng), rng, norm_config=VARIANTS[cfg.conditioning]
     )
