@@ -983,7 +983,8 @@ def dance_train(
     batch_size: Annotated[int, typer.Option()] = 32,
     seed: Annotated[int, typer.Option()] = 0,
     output_speed_weight: Annotated[
-        float, typer.Option(help="Weight of the loss on the timing of the prediction's speed (new runs).")
+        float,
+        typer.Option(help="Loss weight on the timing of the prediction's speed (experiment; made dances jitter)."),
     ] = 0.0,
     init: Annotated[
         Path | None, typer.Option(help="Start a new run from an exported dance model (e.g. weights/dance-small).")

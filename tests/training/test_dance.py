@@ -50,7 +50,9 @@ def test_dance_training_lowers_the_loss_validates_and_resumes(pairs_file, tiny_c
     fit_dance(cfg, tiny_cache, tmp_path / "run", on_step=lambda s, t: losses.append(t["total"]))
     assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
     val = (tmp_path / "run" / "val.csv").read_text().splitlines()
-    assert val[0].split(",")[:5] == ["step", "regime", "ba_own_music", "ba_shuffled_music", "ba_ground_truth"]
+    assert val[0].split(",") == ["step", "regime", "ba_own_music", "ba_shuffled_music", "ba_ground_truth", "n",
+                                 "jitter_own_music", "jitter_ground_truth"]  # fmt: skip
+    assert all(float(x) > 0 for x in val[1].split(",")[-2:])
     assert (tmp_path / "run" / MUSIC_NORM).exists()
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["model"] == DANCE_CONFIGS["tiny"].to_dict()

@@ -8,7 +8,7 @@ features, ``fit`` (N, V) the ground truth's Beat Align for each soundtrack). Tra
 the shared loop (:func:`vimo.training.trainer.run_training`): per step B windows, one random soundtrack each, z-scored
 features as the condition; the denoiser's losses and classifier-free guidance dropout as for video.
 Validation: Beat Align Score (music-to-motion, Bailando; the paper's direction) of sampled dances for their
-own music and for shuffled music (music of another window) on validation windows.
+own music and for shuffled music (music of another window) on validation windows, and their jitter.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from vimo.diffusion.sampling import sample
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.errors import VimoError
 from vimo.eval.beats import beat_align_score, motion_beats
+from vimo.eval.metrics import jitter
 from vimo.io.atomic import atomic_path
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.music.features import FEATURE_DIM, FEATURE_SLICES
@@ -141,7 +142,8 @@ class DanceConfig:
     cond_drop: float = 0.25
     loss: LossWeights = field(default_factory=LossWeights)
     # Weight of the loss on the z-scored speed profile of the predicted x0 (conditioned samples): see
-    # trainer.denoiser_update. 0 for runs made before it existed.
+    # trainer.denoiser_update. 0 for runs made before it existed. An experiment that failed: with weight 1 the
+    # sampled dances' acceleration grew to 5-12x the truth's (dance3, dance4; MODEL_CARD.md).
     output_speed_weight: float = 0.0
     checkpoint_minutes: float = 5.0
     log_every: int = 20
@@ -211,6 +213,10 @@ def validate_dance(model: Denoiser, cache: WindowCache, pairs: Pairs, cfg: Dance
             "ba_shuffled_music": beat_alignment(other, raw.numpy()),
             "ba_ground_truth": beat_alignment(truth, raw.numpy()),
             "n": len(val),
+            # Beat Align reads speed minima: a jittery dance has them anywhere (session 6: a speed-timing loss
+            # drove the jitter to 10x the truth's and Beat Align to chance), so the jitter is watched too.
+            "jitter_own_music": jitter(own),
+            "jitter_ground_truth": jitter(truth),
         }
     }
 
