@@ -989,6 +989,10 @@ def dance_train(
     init: Annotated[
         Path | None, typer.Option(help="Start a new run from an exported dance model (e.g. weights/dance-small).")
     ] = None,
+    motion_prior: Annotated[
+        Path | None,
+        typer.Option(help="Start a new run's decoder from a keypoint model (e.g. weights/vimo-small)."),
+    ] = None,
     threads: ThreadsOpt = 0,
 ) -> None:
     """Train the music-to-dance denoiser on paired soundtracks.
@@ -1004,7 +1008,8 @@ def dance_train(
         raise VimoError("a new run needs --pairs (make them with `vimo dance pairs`)")
     cfg = DanceConfig(model=config, pairs=str(pairs or ""), max_steps=max_steps, max_minutes=max_minutes,
                       val_every=val_every, batch_size=batch_size, seed=seed,
-                      output_speed_weight=output_speed_weight)  # fmt: skip
+                      output_speed_weight=output_speed_weight,
+                      motion_prior=str(motion_prior) if motion_prior else "")  # fmt: skip
     if init is not None and resume:
         raise VimoError("--init starts a new run; drop it with --resume")
     _train(out, threads, lambda: fit_dance(cfg, data, out, resume=resume, init=init))

@@ -106,3 +106,31 @@ def test_a_dance_run_can_start_from_an_exported_dance_model(pairs_file, tiny_cac
     assert names and all(torch.equal(shipped[k], started[k]) for k in names if k in started)
     assert sum(k in started for k in names) == len(names)
     assert json.loads((tmp_path / "again" / "config.json").read_text())["init"]["steps"] == 3
+
+
+def test_a_dance_run_can_start_its_decoder_from_a_keypoint_model(pairs_file, tiny_cache, tiny_bundle, tmp_path):
+    from safetensors.torch import load_file
+
+    from vimo.errors import VimoError
+    from vimo.models.denoiser import Denoiser, DenoiserConfig
+    from vimo.pipeline import ViMo
+    from vimo.representation import Normalizer
+    from vimo.training.dance import MOTION_PRIOR_MODULES
+
+    cfg = DanceConfig(model="tiny", pairs=str(pairs_file), batch_size=4, max_steps=0, val_every=0, bf16=False,
+                      motion_prior=str(tiny_bundle))  # fmt: skip
+    fit_dance(cfg, tiny_cache, tmp_path / "run")
+    prior = {k[6:]: v for k, v in load_file(str(tiny_bundle.with_suffix(".safetensors"))).items()}
+    started = {k[6:]: v for k, v in load_file(str(tmp_path / "run" / "checkpoint.safetensors")).items()
+               if k.startswith("model.")}  # fmt: skip
+    motion = [k for k in started if k.split(".")[0] in MOTION_PRIOR_MODULES]
+    assert "layers.0.self_attn.in_proj_weight" in motion and "motion_out.weight" in motion
+    assert all(torch.equal(started[k], prior[k]) for k in motion)
+    # the music side is the dance model's own (the keypoint model's condition input has another width)
+    assert started["cond_in.0.weight"].shape[1] == FEATURE_DIM != prior["cond_in.0.weight"].shape[1]
+    # a keypoint model of another width does not fit
+    wide = tmp_path / "wide"
+    ViMo(Denoiser(DenoiserConfig(width=48, layers=1, heads=2, ff=64, cond_layers=1)), Normalizer(
+        torch.zeros(151), torch.ones(151))).save(wide)  # fmt: skip
+    with pytest.raises(VimoError, match="does not fit"):
+        fit_dance(replace(cfg, motion_prior=str(wide)), tiny_cache, tmp_path / "run2")

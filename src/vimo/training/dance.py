@@ -50,6 +50,27 @@ DANCE_CONFIGS: dict[str, DenoiserConfig] = {
 }
 
 
+# The denoiser's motion side: what it learned about motion does not depend on what conditions it.
+MOTION_PRIOR_MODULES = ("motion_in", "time_mlp", "layers", "norm_out", "motion_out", "null_tokens", "null_pooled",
+                        "pooled_mlp")  # fmt: skip
+
+
+def load_motion_prior(model: Denoiser, prefix: str | Path) -> list[str]:
+    """Copy :data:`MOTION_PRIOR_MODULES` from a keypoint bundle's weights into ``model``; the names copied."""
+    prefix = Path(prefix)
+    path = prefix.with_suffix(".safetensors")
+    if not path.exists():
+        raise VimoError(f"--motion-prior {prefix}: no {path}")
+    bundle = {k[len("model.") :]: v for k, v in load_file(str(path)).items() if k.startswith("model.")}
+    own = model.state_dict()
+    take = {k: v for k, v in bundle.items() if k.split(".")[0] in MOTION_PRIOR_MODULES and k in own}
+    wrong = [k for k, v in take.items() if v.shape != own[k].shape]
+    if wrong or not take:
+        raise VimoError(f"--motion-prior {prefix}: its decoder does not fit this model ({wrong[:3] or 'no weights'})")
+    model.load_state_dict(take, strict=False)
+    return sorted(take)
+
+
 @dataclass
 class Pairs:
     rows: torch.Tensor  # (N, 2) (sequence, start) window rows of the cache
@@ -145,6 +166,9 @@ class DanceConfig:
     # trainer.denoiser_update. 0 for runs made before it existed. An experiment that failed: with weight 1 the
     # sampled dances' acceleration grew to 5-12x the truth's (dance3, dance4; MODEL_CARD.md).
     output_speed_weight: float = 0.0
+    # A keypoint ViMo bundle (e.g. weights/vimo-small) whose motion-side weights start a new run
+    # (:data:`MOTION_PRIOR_MODULES`): the dance pairs are 25 minutes of motion, the keypoint model saw 380.
+    motion_prior: str = ""
     checkpoint_minutes: float = 5.0
     log_every: int = 20
     val_every: int = 500
@@ -239,6 +263,8 @@ def fit_dance(cfg: DanceConfig, data_dir: Path, out_dir: Path, *, resume: bool =
         with torch.random.fork_rng():
             torch.manual_seed(c.seed)
             model = Denoiser(mcfg)
+        if saved is None and c.motion_prior:  # a new run (a resumed one loads its checkpoint next)
+            load_motion_prior(model, c.motion_prior)
         return model, *optimizer_and_ema(model, c)
 
     out_dir = Path(out_dir)
@@ -255,4 +281,13 @@ def fit_dance(cfg: DanceConfig, data_dir: Path, out_dir: Path, *, resume: bool =
     return run_training(recipe, cfg, Path(data_dir), Path(out_dir), resume=resume, init=init, on_step=on_step)
 
 
-__all__ = ["Pairs", "build_pairs", "DanceConfig", "fit_dance", "validate_dance", "sample_dances", "DANCE_CONFIGS"]
+__all__ = [
+    "Pairs",
+    "build_pairs",
+    "load_motion_prior",
+    "DanceConfig",
+    "fit_dance",
+    "validate_dance",
+    "sample_dances",
+    "DANCE_CONFIGS",
+]
