@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("reports/stylization"))
     ap.add_argument("--clips", type=int, default=48)
     ap.add_argument("--data", type=Path, default=Path("data/cache"))
-    ap.add_argument("--pairs", type=Path, default=Path("data/dance_pairs.safetensors"))
+    ap.add_argument("--pairs", type=Path, default=Path("data/dance_pairs7.safetensors"))
     args = ap.parse_args()
     if not SALSA[0].exists() or not TWIRL.exists():
         raise SystemExit(f"needs ../shared ({SALSA[0]}, {TWIRL})")
@@ -79,9 +79,9 @@ def main() -> None:
         sets.append(StyleSet(name, args.work / f"{name}-zeroconv" / "pairs.safetensors", models))
     base = DanceModel.load(args.base)
     cache, pairs = WindowCache.load(args.data), Pairs.load(args.pairs)
-    rows = pairs.rows[~pairs.is_val]
-    rows = rows[torch.linspace(0, len(rows) - 1, min(256, len(rows))).round().long()]
-    reference = window_joints(cache.batch_rows(rows))[0].numpy()
+    train = pairs.split(False)
+    train = train[torch.linspace(0, len(train) - 1, min(256, len(train))).round().long()]
+    reference = window_joints(pairs.motion(cache, train))[0].numpy()  # the base data as the model was trained on
     report = {s.name: evaluate_style(s, base, reference, clips=args.clips) for s in sets}
     write(report, args.out)
     print(markdown(report))

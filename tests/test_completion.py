@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from vimo.apps.completion import blend_motions, complete, parse_ranges
+from vimo.apps.completion import blend_motions, complete, parse_ranges, smooth_joins
 from vimo.data.camera_sim import Regime, SimConfig, simulate
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import random_motion, walking_motion
@@ -48,6 +48,22 @@ def test_blend_keeps_both_ends(tiny):
     cut = int(2.5 * 30)
     assert np.allclose(result.motion.joints()[:cut], a.joints()[:cut], atol=1e-5)
     assert (~result.kept).sum() == 30 and len(result.motion) == cut + 30 + (200 - cut - 30)
+
+
+def test_smoothing_next_to_joins_removes_a_snap_and_leaves_the_rest_alone():
+    t = 40
+    x = torch.zeros(t, 151)
+    x[:, 4:] = torch.linspace(0, 1, t)[:, None]  # a steady motion...
+    x[21, 4:] += 0.2  # ...that snaps on the first generated frame after the join
+    x[:, :4] = 1.0
+    keep = np.zeros(t, dtype=bool)
+    keep[:21] = True
+    out = smooth_joins(x, keep, width=6, sigma=1.5)
+    assert torch.equal(out[:21], x[:21])  # kept frames untouched
+    assert torch.equal(out[28:], x[28:]) and torch.equal(out[:, :4], x[:, :4])  # far frames, contacts untouched
+    acc = lambda v: float((v[2:, 4:] - 2 * v[1:-1, 4:] + v[:-2, 4:]).abs().max())  # noqa: E731
+    assert acc(out) < 0.5 * acc(x)
+    assert torch.equal(smooth_joins(x, np.ones(t, dtype=bool)), x)
 
 
 @pytest.mark.skipif(not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists(), reason="needs the shipped weights")

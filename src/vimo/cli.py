@@ -750,9 +750,9 @@ def eval_stylization(
         sets.append(StyleSet(name, folders[0] / PAIRS, models))
     model = DanceModel.load(base)
     cache, base_pairs = WindowCache.load(data), Pairs.load(pairs)
-    rows = base_pairs.rows[~base_pairs.is_val]
-    rows = rows[torch.linspace(0, len(rows) - 1, min(256, len(rows))).round().long()]
-    reference = window_joints(cache.batch_rows(rows))[0].numpy()
+    train = base_pairs.split(False)
+    train = train[torch.linspace(0, len(train) - 1, min(256, len(train))).round().long()]
+    reference = window_joints(base_pairs.motion(cache, train))[0].numpy()  # the base data as the model was trained on
     report = {}
     for s in sets:
         with console.status(f"{s.name}: dancing {clips} clips x {len(s.models) + 1} models..."):
@@ -948,6 +948,9 @@ def dance_pairs(
     ] = 6,
     categories: Annotated[str, typer.Option(help="Comma-separated motion categories to pair.")] = "dance",
     limit: Annotated[int | None, typer.Option(help="Use at most this many windows (spread evenly).")] = None,
+    accent: Annotated[
+        float, typer.Option(help="Retime each window to accent its soundtrack's beats: playback rate dip (0: none).")
+    ] = 0.6,
 ) -> None:
     """Pair every dance window with soundtracks whose beats follow its kinematic beats.
 
@@ -955,18 +958,56 @@ def dance_pairs(
     """
     from vimo.data.dataset import WindowCache
     from vimo.music.pairing import load_loops
-    from vimo.training.dance import build_pairs
+    from vimo.training.dance import build_pairs, retime_pairs
 
     if not loops.is_dir():
         raise VimoError(f"--loops {loops}: no such folder")
     if candidates < variants:
         raise VimoError(f"--candidates {candidates}: must be at least --variants ({variants})")
-    pairs = build_pairs(WindowCache.load(data), load_loops(loops), variants=variants, candidates=candidates,
+    if not 0 <= accent < 1:
+        raise VimoError(f"--accent {accent}: must be in [0, 1)")
+    cache = WindowCache.load(data)
+    pairs = build_pairs(cache, load_loops(loops), variants=variants, candidates=candidates,
                         categories=tuple(c.strip() for c in categories.split(",")), limit=limit)  # fmt: skip
+    if accent > 0:
+        pairs = retime_pairs(cache, pairs, depth=accent)
     pairs.save(out)
     n_val = int(pairs.is_val.sum())
     console.print(f"{out}: {len(pairs.rows) - n_val} training and {n_val} validation windows x {variants} soundtracks"
                   f" (ground truth's Beat Align with them: {float(pairs.fit.mean()):.3f})")  # fmt: skip
+
+
+@dance_app.command("accent")
+@user_errors
+def dance_accent(
+    pairs: Annotated[Path, typer.Argument(help="Pairs file from `vimo dance pairs`.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Pairs file to write (.safetensors).")],
+    data: CacheOpt = Path("data/cache"),
+    depth: Annotated[float, typer.Option(help="Playback rate dip at each beat, in [0, 1) (0: as captured).")] = 0.6,
+    sigma: Annotated[float, typer.Option(help="Width of the dip, frames.")] = 3.0,
+) -> None:
+    """Retime the motion of existing pairs to accent their soundtracks' beats (no audio is re-analysed).
+
+    Example: vimo dance accent data/dance_pairs.safetensors -o data/dance_pairs_accent.safetensors
+    """
+    import torch
+
+    from vimo.data.dataset import WindowCache
+    from vimo.training.batches import window_joints
+    from vimo.training.dance import Pairs, beat_alignment, retime_pairs
+
+    if not 0 <= depth < 1:
+        raise VimoError(f"--depth {depth}: must be in [0, 1)")
+    if sigma <= 0:
+        raise VimoError(f"--sigma {sigma}: must be positive")
+    cache, base = WindowCache.load(data), Pairs.load(pairs)
+    accented = retime_pairs(cache, base, depth=depth, sigma=sigma)
+    accented.save(out)
+    pick = torch.linspace(0, len(base.rows) - 1, min(256, len(base.rows))).round().long()
+    music = base.features[pick, 0].float().numpy()
+    before, after = (window_joints(p.motion(cache, pick))[0].numpy() for p in (base, accented))
+    console.print(f"{out}: {len(base.rows)} windows x {base.features.shape[1]} soundtracks retimed; ground truth's Beat"
+                  f" Align {beat_alignment(before, music):.3f} -> {beat_alignment(after, music):.3f}")  # fmt: skip
 
 
 @dance_app.command("train")
@@ -984,7 +1025,10 @@ def dance_train(
     seed: Annotated[int, typer.Option()] = 0,
     output_speed_weight: Annotated[
         float,
-        typer.Option(help="Loss weight on the timing of the prediction's speed (experiment; made dances jitter)."),
+        typer.Option(help="Loss weight on the timing of the prediction's speed (unsmoothed, it made dances jitter)."),
+    ] = 0.0,
+    output_speed_sigma: Annotated[
+        float, typer.Option(help="Smooth the motion by a Gaussian of this many frames before its speed is compared.")
     ] = 0.0,
     init: Annotated[
         Path | None, typer.Option(help="Start a new run from an exported dance model (e.g. weights/dance-small).")
@@ -1008,7 +1052,7 @@ def dance_train(
         raise VimoError("a new run needs --pairs (make them with `vimo dance pairs`)")
     cfg = DanceConfig(model=config, pairs=str(pairs or ""), max_steps=max_steps, max_minutes=max_minutes,
                       val_every=val_every, batch_size=batch_size, seed=seed,
-                      output_speed_weight=output_speed_weight,
+                      output_speed_weight=output_speed_weight, output_speed_sigma=output_speed_sigma,
                       motion_prior=str(motion_prior) if motion_prior else "")  # fmt: skip
     if init is not None and resume:
         raise VimoError("--init starts a new run; drop it with --resume")

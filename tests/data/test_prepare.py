@@ -87,6 +87,26 @@ def test_missing_source_is_a_clear_error(tmp_path):
         prepare([tmp_path / "empty"], tmp_path / "cache")
 
 
+def test_windows_sampled_at_fractional_times_interpolate_within_their_sequence(tiny_cache):
+    from vimo.representation import canonicalize_vectors, split
+
+    cache = WindowCache.load(tiny_cache)
+    # integer times are the captured frames, canonicalised on the first one
+    times = torch.tensor([[5.0, 6.0, 7.0, 8.0], [40.0, 41.0, 42.0, 43.0]], dtype=torch.float64)
+    got = cache.batch_at_times(torch.tensor([1, 3]), times)
+    for b, (seq, t0) in enumerate([(1, 5), (3, 40)]):
+        first = int(cache.seq_start[seq]) + t0
+        assert torch.allclose(got[b], canonicalize_vectors(cache.vectors[first : first + 4]), atol=1e-5)
+    # half a frame lies between its neighbours (root height is untouched by canonicalisation); contacts stay 0/1
+    half = cache.batch_at_times(torch.tensor([0]), torch.tensor([[10.0, 10.5, 11.0]], dtype=torch.float64))
+    y = split(half).root_position[0, :, 1]
+    assert float(y[1]) == pytest.approx(float(y[0] + y[2]) / 2, abs=1e-6)
+    assert set(split(half).contacts.unique().tolist()) <= {0.0, 1.0}
+    # times past either end of the sequence read its first / last frame, never the next sequence's
+    edge = cache.batch_at_times(torch.tensor([0, 0]), torch.tensor([[-3.0, 0.0], [59.0, 75.0]], dtype=torch.float64))
+    assert torch.allclose(edge[0, 0], edge[0, 1], atol=1e-6) and torch.allclose(edge[1, 0], edge[1, 1], atol=1e-6)
+
+
 def test_windows_replayed_at_a_rate_resample_the_captured_frames(tiny_cache):
     from vimo.representation import canonicalize_vectors
 

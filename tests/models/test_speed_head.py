@@ -20,6 +20,28 @@ def test_speed_profile_is_z_scored_and_dips_where_the_motion_stops():
     assert s[10:19].max() < s[:9].min()
 
 
+def test_the_smoothed_speed_profile_keeps_dips_and_cannot_be_faked_with_jitter():
+    gen = torch.Generator().manual_seed(0)
+    step = torch.ones(60)
+    step[25:35] = 0.2  # a slow stretch: the dip a viewer sees
+    x = torch.zeros(1, 60, 151)
+    x[0, :, 4:] = torch.cumsum(step, 0)[:, None] * 0.01
+    jittery = x + 0.01 * torch.randn(x.shape, generator=gen)  # frame-to-frame noise, as undertrained samplers add
+    smooth, noisy = speed_profile(x, 3.0)[0], speed_profile(jittery, 3.0)[0]
+    assert smooth[28:32].max() < smooth[:15].min() and noisy[28:32].max() < noisy[:15].min()
+    corr = lambda a, b: float(torch.corrcoef(torch.stack([a, b]))[0, 1])  # noqa: E731
+    assert corr(speed_profile(x)[0], speed_profile(jittery)[0]) < 0.85  # the jitter blurs the raw profile...
+    assert corr(smooth, noisy) > 0.99  # ...not the smoothed one
+    # steady motion whose jitter stops during frames 20-39 fakes the dip in the raw profile, much less smoothed
+    steady = torch.zeros(1, 60, 151)
+    steady[0, :, 4:] = torch.arange(60.0)[:, None] * 0.01
+    noise = 0.01 * torch.randn(steady.shape, generator=gen)
+    noise[:, 20:40] = 0
+    assert corr(speed_profile(x)[0], speed_profile(steady + noise)[0]) > 0.5
+    assert corr(smooth, speed_profile(steady + noise, 3.0)[0]) < 0.35
+    assert torch.equal(speed_profile(x, 0.0), speed_profile(x))
+
+
 def _batch(rng: np.random.Generator, batch: int = 8, frames: int = 40):
     """Motions whose speed follows a beat track given as condition channel 0 (slow on beats)."""
     cond = torch.zeros(batch, frames, 35)

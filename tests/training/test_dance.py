@@ -9,7 +9,16 @@ import torch
 
 from vimo.music.features import FEATURE_DIM, SR
 from vimo.music.pairing import Loop
-from vimo.training.dance import DANCE_CONFIGS, MUSIC_NORM, DanceConfig, Pairs, build_pairs, fit_dance
+from vimo.training.dance import (
+    DANCE_CONFIGS,
+    MUSIC_NORM,
+    DanceConfig,
+    Pairs,
+    accent_map,
+    build_pairs,
+    fit_dance,
+    retime_pairs,
+)
 
 
 def _loops():
@@ -41,6 +50,54 @@ def test_pairs_cover_train_and_val_windows_with_finite_features(pairs_file, tiny
     assert torch.isfinite(pairs.features.float()).all() and (pairs.std > 0).all()
     assert int(pairs.is_val.sum()) == cache.num_windows("val")
     assert pairs.features[..., -1].sum() > 0
+
+
+def test_accenting_slows_the_motion_at_each_beat_and_keeps_the_beats_frames():
+    beats = np.array([10, 25, 40])
+    t = accent_map(beats, 100, 50, depth=0.6, sigma=2.0)
+    assert t.shape == (50,) and t[0] == 100 and t[-1] == pytest.approx(149)
+    assert np.allclose(t[beats], 100 + beats)  # every beat plays its own captured frame
+    rate = np.diff(t)
+    assert (rate > 0).all()
+    at_beat = rate[[9, 10, 24, 25, 39, 40]].mean()  # the steps either side of a beat
+    between = rate[[16, 17, 31, 32]].mean()
+    assert at_beat < 0.6 * between
+    assert np.allclose(accent_map(np.array([], int), 7, 20), 7 + np.arange(20))
+    assert np.allclose(accent_map(beats, 7, 50, depth=0.0), 7 + np.arange(50))
+
+
+def test_accented_pairs_train_on_the_retimed_motion_and_round_trip(pairs_file, tiny_cache, tmp_path):
+    from vimo.data.dataset import WindowCache
+
+    cache = WindowCache.load(tiny_cache)
+    pairs = Pairs.load(pairs_file)
+    accented = retime_pairs(cache, pairs, depth=0.6, sigma=2.0)
+    assert accented.times.shape == (len(pairs.rows), 2, cache.window)
+    lengths = cache.sequence_lengths()[pairs.rows[:, 0]]
+    assert (accented.times >= 0).all() and (accented.times <= (lengths - 1)[:, None, None]).all()
+    idx = torch.arange(len(pairs.rows))
+    assert torch.allclose(pairs.motion(cache, idx), cache.batch_rows(pairs.rows), atol=1e-6)
+    has_beats = pairs.features[:, 0, :, -1].sum(1) > 0
+    retimed = accented.motion(cache, idx)
+    assert not torch.allclose(retimed[has_beats], cache.batch_rows(pairs.rows)[has_beats], atol=1e-3)
+    accented.save(tmp_path / "accented.safetensors")
+    again = Pairs.load(tmp_path / "accented.safetensors")
+    assert torch.equal(again.times, accented.times)
+    assert torch.allclose(again.motion(cache, idx, 1), accented.motion(cache, idx, 1))
+
+
+def test_dance_accent_command_writes_retimed_pairs(pairs_file, tiny_cache, tmp_path):
+    from typer.testing import CliRunner
+
+    from vimo.cli import app
+
+    out = tmp_path / "accented.safetensors"
+    result = CliRunner().invoke(app, ["dance", "accent", str(pairs_file), "-o", str(out), "--data", str(tiny_cache)])
+    assert result.exit_code == 0, result.output
+    assert "Beat Align" in result.output and Pairs.load(out).times is not None
+    bad = CliRunner().invoke(app, ["dance", "accent", str(pairs_file), "-o", str(out), "--depth", "1.5",
+                                   "--data", str(tiny_cache)])  # fmt: skip
+    assert bad.exit_code != 0 and "--depth 1.5" in bad.output
 
 
 def test_dance_training_lowers_the_loss_validates_and_resumes(pairs_file, tiny_cache, tmp_path):

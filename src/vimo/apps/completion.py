@@ -72,6 +72,30 @@ def _condition(vimo: ViMo, keypoints: Keypoints2D | None, num_frames: int) -> to
     return normalize_keypoints(torch.from_numpy(data), vimo.norm_config).to(vimo.device)
 
 
+def smooth_joins(generated: torch.Tensor, keep: np.ndarray, width: int = 6, sigma: float = 1.5) -> torch.Tensor:
+    """``generated`` (T, 151), kept frames included, smoothed in time next to each join.
+
+    Inpainting holds the kept frames but the generated frames next to them can snap onto them within a frame
+    or two (a spike of acceleration at the join). Generated frames within ``width`` frames of a kept one are
+    blended with a Gaussian-smoothed copy of the sequence (``sigma`` frames; root and 6D rotations, not
+    contacts; the kept frames take part as context), fully next to the join and fading linearly to the
+    sampler's own frames ``width`` frames in. Kept frames are unchanged."""
+    import scipy.ndimage
+
+    t = len(generated)
+    idx = np.arange(t)
+    kept = np.flatnonzero(keep)
+    if len(kept) == 0 or keep.all():
+        return generated
+    dist = np.abs(idx[:, None] - kept[None]).min(1)  # frames to the nearest kept frame
+    weight = np.where(keep, 0.0, np.clip(1 - (dist - 1) / width, 0, 1))
+    smoothed = scipy.ndimage.gaussian_filter1d(generated.double().numpy(), sigma, axis=0, mode="nearest")
+    out = generated.clone()
+    w = torch.from_numpy(weight)[:, None]
+    out[:, 4:] = ((1 - w) * generated[:, 4:].double() + w * torch.from_numpy(smoothed[:, 4:])).to(generated.dtype)
+    return out
+
+
 def complete(
     vimo: ViMo,
     motion: Motion,
@@ -87,7 +111,7 @@ def complete(
     known = Known(torch.from_numpy(keep), values)
     cfg = replace(config, samples=1, foot_lock=False)
     out = sample_sequence(vimo, _condition(vimo, keypoints, motion.num_frames), motion.num_frames, cfg, known)
-    result = from_vector(out[0], fps=FPS)
+    result = from_vector(smooth_joins(out[0], keep), fps=FPS)
     kept_rows = torch.from_numpy(keep)
     # Rotations/root of kept frames are copied bit-exactly from the input.
     rots, root = result.rotations.copy(), result.root_position.copy()

@@ -65,13 +65,21 @@ class WindowCache:
         lengths = self.sequence_lengths()[rows[:, 0]]
         span = torch.minimum(torch.round(w * rates.double()).long().clamp_min(2), lengths)
         start = torch.minimum(rows[:, 1], lengths - span)
-        first = self.seq_start[rows[:, 0]] + start  # (B,) index of each window's first frame
         ramp = torch.linspace(0, 1, w, dtype=torch.float64)
-        pos = first[:, None] + ramp[None] * (span[:, None] - 1)  # (B, W) fractional frame indices
+        return self.batch_at_times(rows[:, 0], start[:, None] + ramp[None] * (span[:, None] - 1))
+
+    def batch_at_times(self, sequences: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+        """Canonicalised windows (B, T, 151) sampled at fractional frame ``times`` (B, T) of ``sequences`` (B,)
+        (0 = a sequence's first frame; clamped to the sequence). Root positions and 6D rotations are
+        interpolated linearly between neighbouring frames (the 6D decoding re-orthonormalises), contacts are
+        rounded. A retimed window: see :func:`vimo.training.dance.retime_map`."""
+        lengths = self.sequence_lengths()[sequences]
+        pos = torch.minimum(times.double().clamp_min(0), (lengths - 1)[:, None].double())
+        first = self.seq_start[sequences][:, None]
         lo = pos.floor().long()
-        hi = torch.minimum(lo + 1, (first + span - 1)[:, None])
+        hi = torch.minimum(lo + 1, (lengths - 1)[:, None])
         frac = (pos - lo).float()[..., None]
-        x = torch.lerp(self.vectors[lo], self.vectors[hi], frac)
+        x = torch.lerp(self.vectors[first + lo], self.vectors[first + hi], frac)
         parts = split(x)
         x = join(type(parts)(parts.contacts.round(), parts.root_position, parts.rotations))
         return canonicalize_vectors(x)

@@ -292,10 +292,20 @@ class Denoiser(nn.Module):
         return self.motion_out(self.norm_out(h))
 
 
-def speed_profile(x0: torch.Tensor) -> torch.Tensor:
+def speed_profile(x0: torch.Tensor, sigma: float = 0.0) -> torch.Tensor:
     """(B, W, 151) normalised motion -> (B, W) how fast it changes per frame (norm of the frame-to-frame change of
     root and rotations; the last frame repeats), z-scored over each window: the timing of speed-ups and dips,
-    not their size."""
-    speed = (x0[:, 1:, 4:] - x0[:, :-1, 4:]).norm(dim=-1)
+    not their size. With sigma > 0 the motion is first smoothed in time by a Gaussian of ``sigma`` frames (edges
+    replicated), so the profile is that of the movement a viewer sees: frame-to-frame jitter cannot shape it.
+    (Smoothing the speed instead, as a first try did, let a model shape the profile by modulating its jitter.)"""
+    x = x0[..., 4:]
+    if sigma > 0:
+        radius = max(1, round(3 * sigma))
+        k = torch.exp(-(torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device) ** 2) / (2 * sigma**2))
+        flat = x.transpose(1, 2).reshape(-1, 1, x.shape[1])  # (B * C, 1, W)
+        padded = torch.nn.functional.pad(flat, (radius, radius), mode="replicate")
+        x = torch.nn.functional.conv1d(padded, (k / k.sum()).view(1, 1, -1)).view(x.shape[0], x.shape[2], -1)
+        x = x.transpose(1, 2)
+    speed = (x[:, 1:] - x[:, :-1]).norm(dim=-1)
     speed = torch.cat([speed, speed[:, -1:]], dim=1)
     return (speed - speed.mean(1, keepdim=True)) / (speed.std(1, keepdim=True) + 1e-3)

@@ -79,6 +79,10 @@ class Pairs:
     mean: torch.Tensor  # (35,) over training features
     std: torch.Tensor  # (35,)
     fit: torch.Tensor | None = None  # (N, V) ground-truth Beat Align for each soundtrack (pairs made since session 6)
+    # (N, V, W) float32: for each soundtrack, the source frame (within the window's sequence) that each frame plays,
+    # retiming the motion so its kinematic beats land on the soundtrack's beats (:func:`retime_pairs`). None: the
+    # window plays as captured.
+    times: torch.Tensor | None = None
 
     def normalize(self, feats: torch.Tensor) -> torch.Tensor:
         return (feats.float() - self.mean) / self.std
@@ -86,7 +90,8 @@ class Pairs:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tensors = {"rows": self.rows, "is_val": self.is_val, "features": self.features, "mean": self.mean,
-                   "std": self.std} | ({"fit": self.fit} if self.fit is not None else {})  # fmt: skip
+                   "std": self.std} | ({"fit": self.fit} if self.fit is not None else {}) | (
+                   {"times": self.times} if self.times is not None else {})  # fmt: skip
         with atomic_path(path) as tmp:
             save_file(tensors, str(tmp))
 
@@ -96,10 +101,59 @@ class Pairs:
         if not path.exists():
             raise VimoError(f"{path}: no music-dance pairs; make them with `vimo dance pairs`")
         t = load_file(str(path))
-        return cls(t["rows"], t["is_val"].bool(), t["features"], t["mean"], t["std"], t.get("fit"))
+        return cls(t["rows"], t["is_val"].bool(), t["features"], t["mean"], t["std"], t.get("fit"), t.get("times"))
 
     def split(self, val: bool) -> torch.Tensor:
         return torch.nonzero(self.is_val == val)[:, 0]
+
+    def motion(self, cache: WindowCache, index: torch.Tensor, variant: torch.Tensor | int = 0) -> torch.Tensor:
+        """Canonicalised motion (B, W, 151) metres that pairs ``index`` (B,) play with soundtrack ``variant``:
+        retimed to its beats where the pairs carry ``times``, else the captured window."""
+        if self.times is None:
+            return cache.batch_rows(self.rows[index])
+        variant = torch.as_tensor(variant).expand(len(index))
+        return cache.batch_at_times(self.rows[index, 0], self.times[index, variant].double())
+
+    def music_beats(self, index: int, variant: int = 0) -> np.ndarray:
+        """Frames (int) of soundtrack ``variant`` of pair ``index`` that carry a beat."""
+        return np.flatnonzero(self.features[index, variant, :, FEATURE_SLICES["beats"]].float().reshape(-1) > 0.5)
+
+
+def accent_map(music_beats: np.ndarray, start: int, width: int, *, depth: float = 0.6,
+               sigma: float = 3.0) -> np.ndarray:  # fmt: skip
+    """Source frames (width,) float64 for a window that starts at source frame ``start``, retimed to accent the
+    beats: the playback rate dips to ``1 - depth`` (Gaussian of ``sigma`` frames) at each of ``music_beats``
+    (window frames) and is raised between them so that every beat still plays its own captured frame
+    (``start + beat``): a dancer marking each beat by lingering on it. No beats: the window as captured."""
+    t = np.arange(width, dtype=np.float64)
+    beats = np.unique(np.asarray(music_beats, dtype=np.float64))
+    beats = beats[(beats > 0) & (beats < width - 1)]
+    if len(beats) == 0 or depth <= 0:
+        return start + t
+    mid = t[:-1] + 0.5  # the rate between frames k and k+1
+    rate = 1.0 - depth * np.exp(-((mid[:, None] - beats[None]) ** 2) / (2 * sigma**2)).sum(1).clip(0, 1)
+    knots = np.concatenate([[0.0], beats, [width - 1.0]])
+    seg = np.searchsorted(knots, mid, side="right") - 1  # segment of each step
+    for i in range(len(knots) - 1):
+        inside = seg == i
+        rate[inside] *= (knots[i + 1] - knots[i]) / rate[inside].sum()
+    return start + np.concatenate([[0.0], np.cumsum(rate)])
+
+
+def retime_pairs(cache: WindowCache, pairs: Pairs, *, depth: float = 0.6, sigma: float = 3.0) -> Pairs:
+    """``pairs`` with ``times``: each window retimed for each of its soundtracks to accent that soundtrack's beats
+    (:func:`accent_map`). The soundtracks follow the motion's kinematic beats on a steady grid, but a dancer's
+    steps fall on about one beat in three (ground-truth Beat Align 0.38), and their speed dips are shallow: the
+    speed at a beat is 0.1 standard deviations below the mean, too weak a signal for a model to learn timing from
+    25 minutes of dance. Accented, every beat is a dip (MODEL_CARD.md, "dance")."""
+    width, lengths = cache.window, cache.sequence_lengths()
+    times = torch.zeros(len(pairs.rows), pairs.features.shape[1], width)
+    for i, (seq, start) in enumerate(pairs.rows.tolist()):
+        start = min(start, int(lengths[seq]) - width)
+        for v in range(pairs.features.shape[1]):
+            m = accent_map(pairs.music_beats(i, v), start, width, depth=depth, sigma=sigma)
+            times[i, v] = torch.from_numpy(np.clip(m, 0, int(lengths[seq]) - 1))
+    return replace(pairs, times=times)
 
 
 def category_rows(cache: WindowCache, split: str, categories: tuple[str, ...]) -> torch.Tensor:
@@ -166,6 +220,10 @@ class DanceConfig:
     # trainer.denoiser_update. 0 for runs made before it existed. An experiment that failed: with weight 1 the
     # sampled dances' acceleration grew to 5-12x the truth's (dance3, dance4; MODEL_CARD.md).
     output_speed_weight: float = 0.0
+    # Smooth the motion in time by a Gaussian of this many frames before its speed profile is compared (0: none,
+    # as in the failed runs): the loss then asks for the dips a viewer sees where the truth has them (a beat, in
+    # accented pairs) and cannot be met by jitter, which the unsmoothed profile rewarded (speed_profile).
+    output_speed_sigma: float = 0.0
     # A keypoint ViMo bundle (e.g. weights/vimo-small) whose motion-side weights start a new run
     # (:data:`MOTION_PRIOR_MODULES`): the dance pairs are 25 minutes of motion, the keypoint model saw 380.
     motion_prior: str = ""
@@ -192,7 +250,7 @@ def dance_step(model: Denoiser, optimizer: torch.optim.Optimizer, scheduler: DDI
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     pick = train_idx[torch.from_numpy(rng.integers(0, len(train_idx), cfg.batch_size))]
     variant = torch.from_numpy(rng.integers(0, pairs.features.shape[1], cfg.batch_size))
-    x_metres = cache.batch_rows(pairs.rows[pick])
+    x_metres = pairs.motion(cache, pick, variant)
     cond = pairs.normalize(pairs.features[pick, variant])
     return denoiser_update(model, optimizer, scheduler, cache.normalizer, cfg, step, cache.normalizer.encode(x_metres),
                            cond, rng, gen)  # fmt: skip
@@ -230,7 +288,7 @@ def validate_dance(model: Denoiser, cache: WindowCache, pairs: Pairs, cfg: Dance
     own = sample_dances(model, cache, pairs.normalize(raw), steps=cfg.val_steps, guidance=cfg.guidance, seed=1234)
     other = sample_dances(model, cache, pairs.normalize(shuffled), steps=cfg.val_steps, guidance=cfg.guidance,
                           seed=1234)  # fmt: skip
-    truth = window_joints(cache.batch_rows(pairs.rows[val]))[0].numpy()
+    truth = window_joints(pairs.motion(cache, val))[0].numpy()
     return {
         "music": {
             "ba_own_music": beat_alignment(own, raw.numpy()),

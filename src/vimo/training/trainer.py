@@ -160,7 +160,10 @@ def denoiser_update(model: Denoiser, optimizer: torch.optim.Optimizer, scheduler
         if out_weight and keep.any():
             # The timing of the prediction's speed-ups and dips (z-scored, so a prediction blurred by noise still
             # counts): what the plain x0 loss teaches only weakly, and what the beats are made of.
-            out_loss = torch.nn.functional.mse_loss(speed_profile(pred.float()[keep]), speed_profile(x0[keep]))
+            sigma = getattr(cfg, "output_speed_sigma", 0.0)
+            out_loss = torch.nn.functional.mse_loss(
+                speed_profile(pred.float()[keep], sigma), speed_profile(x0[keep], sigma)
+            )
             terms.total = terms.total + out_weight * out_loss
         optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
