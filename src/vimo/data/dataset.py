@@ -72,7 +72,7 @@ class WindowCache:
         """Canonicalised windows (B, T, 151) sampled at fractional frame ``times`` (B, T) of ``sequences`` (B,)
         (0 = a sequence's first frame; clamped to the sequence). Root positions and 6D rotations are
         interpolated linearly between neighbouring frames (the 6D decoding re-orthonormalises), contacts are
-        rounded. A retimed window: see :func:`vimo.training.dance.retime_map`."""
+        rounded. Retimed windows: :func:`vimo.training.dance.retime_pairs`."""
         lengths = self.sequence_lengths()[sequences]
         pos = torch.minimum(times.double().clamp_min(0), (lengths - 1)[:, None].double())
         first = self.seq_start[sequences][:, None]

@@ -4,7 +4,8 @@ Pairs (:func:`build_pairs`): every cached window of the chosen categories (dance
 soundtracks whose beats follow its kinematic beats (:mod:`vimo.music.pairing`; the best of ``candidates`` by
 how well their detected beats fit the motion's), stored as music features in ``PAIRS`` (safetensors: ``rows``
 (N, 2) window rows, ``split`` flags, ``features`` (N, V, W, 35) float16, ``mean``/``std`` (35,) of the training
-features, ``fit`` (N, V) the ground truth's Beat Align for each soundtrack). Training (:func:`fit_dance`) uses
+features, ``fit`` (N, V) the ground truth's Beat Align for each soundtrack, ``times`` (N, V, W) the motion
+retimed to accent each soundtrack's beats, :func:`retime_pairs`). Training (:func:`fit_dance`) uses
 the shared loop (:func:`vimo.training.trainer.run_training`): per step B windows, one random soundtrack each, z-scored
 features as the condition; the denoiser's losses and classifier-free guidance dropout as for video.
 Validation: Beat Align Score (music-to-motion, Bailando; the paper's direction) of sampled dances for their
@@ -31,7 +32,7 @@ from vimo.eval.beats import beat_align_score, motion_beats
 from vimo.eval.metrics import jitter
 from vimo.io.atomic import atomic_path
 from vimo.models.denoiser import Denoiser, DenoiserConfig
-from vimo.music.features import FEATURE_DIM, FEATURE_SLICES
+from vimo.music.features import FEATURE_DIM, FEATURE_SLICES, beat_frames
 from vimo.music.pairing import Loop, matched_soundtracks
 from vimo.representation import DIM
 from vimo.training.batches import window_joints
@@ -116,7 +117,7 @@ class Pairs:
 
     def music_beats(self, index: int, variant: int = 0) -> np.ndarray:
         """Frames (int) of soundtrack ``variant`` of pair ``index`` that carry a beat."""
-        return np.flatnonzero(self.features[index, variant, :, FEATURE_SLICES["beats"]].float().reshape(-1) > 0.5)
+        return beat_frames(self.features[index, variant].float().numpy())
 
 
 def accent_map(music_beats: np.ndarray, start: int, width: int, *, depth: float = 0.6,
