@@ -19,8 +19,6 @@ import argparse
 import time
 from pathlib import Path
 
-import torch
-
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SALSA = [SHARED / f"data/mocap/cmu/acrnn_dance/salsa/{k}.bvh.gz" for k in ("25", "26", "27")]
 TWIRL = SHARED / "data/videos/davis/dance-twirl.mp4"
@@ -48,8 +46,7 @@ def main() -> None:
     from vimo.dance import DanceModel
     from vimo.data.dataset import WindowCache
     from vimo.eval.stylization import StyleSet, evaluate_style, markdown, write
-    from vimo.training.batches import window_joints
-    from vimo.training.dance import Pairs
+    from vimo.training.dance import Pairs, training_joints
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", type=Path, default=Path("weights/dance-small"))
@@ -79,9 +76,7 @@ def main() -> None:
         sets.append(StyleSet(name, args.work / f"{name}-zeroconv" / "pairs.safetensors", models))
     base = DanceModel.load(args.base)
     cache, pairs = WindowCache.load(args.data), Pairs.load(args.pairs)
-    train = pairs.split(False)
-    train = train[torch.linspace(0, len(train) - 1, min(256, len(train))).round().long()]
-    reference = window_joints(pairs.motion(cache, train))[0].numpy()  # the base data as the model was trained on
+    reference = training_joints(cache, pairs)
     report = {s.name: evaluate_style(s, base, reference, clips=args.clips) for s in sets}
     write(report, args.out)
     print(markdown(report))

@@ -726,14 +726,11 @@ def eval_stylization(
     """
     import json as _json
 
-    import torch
-
     from vimo.apps.stylize import PAIRS, STYLE
     from vimo.dance import DanceModel
     from vimo.data.dataset import WindowCache
     from vimo.eval.stylization import StyleSet, evaluate_style, markdown, write
-    from vimo.training.batches import window_joints
-    from vimo.training.dance import Pairs
+    from vimo.training.dance import Pairs, training_joints
 
     sets = []
     for spec in style:
@@ -750,9 +747,7 @@ def eval_stylization(
         sets.append(StyleSet(name, folders[0] / PAIRS, models))
     model = DanceModel.load(base)
     cache, base_pairs = WindowCache.load(data), Pairs.load(pairs)
-    train = base_pairs.split(False)
-    train = train[torch.linspace(0, len(train) - 1, min(256, len(train))).round().long()]
-    reference = window_joints(base_pairs.motion(cache, train))[0].numpy()  # the base data as the model was trained on
+    reference = training_joints(cache, base_pairs)
     report = {}
     for s in sets:
         with console.status(f"{s.name}: dancing {clips} clips x {len(s.models) + 1} models..."):

@@ -83,11 +83,12 @@ def smooth_joins(generated: torch.Tensor, keep: np.ndarray, width: int = 6, sigm
     import scipy.ndimage
 
     t = len(generated)
-    idx = np.arange(t)
-    kept = np.flatnonzero(keep)
-    if len(kept) == 0 or keep.all():
+    if not keep.any() or keep.all():
         return generated
-    dist = np.abs(idx[:, None] - kept[None]).min(1)  # frames to the nearest kept frame
+    idx = np.arange(t)
+    left = np.maximum.accumulate(np.where(keep, idx, -t))  # last kept frame at or before each frame
+    right = np.minimum.accumulate(np.where(keep, idx, 2 * t)[::-1])[::-1]  # first kept at or after
+    dist = np.minimum(idx - left, right - idx)  # frames to the nearest kept frame, O(T)
     weight = np.where(keep, 0.0, np.clip(1 - (dist - 1) / width, 0, 1))
     smoothed = scipy.ndimage.gaussian_filter1d(generated.double().numpy(), sigma, axis=0, mode="nearest")
     out = generated.clone()

@@ -32,7 +32,7 @@ from vimo.eval.beats import beat_align_score, motion_beats
 from vimo.eval.metrics import jitter
 from vimo.io.atomic import atomic_path
 from vimo.models.denoiser import Denoiser, DenoiserConfig
-from vimo.music.features import FEATURE_DIM, FEATURE_SLICES, beat_frames
+from vimo.music.features import FEATURE_DIM, beat_frames
 from vimo.music.pairing import Loop, matched_soundtracks
 from vimo.representation import DIM
 from vimo.training.batches import window_joints
@@ -139,6 +139,14 @@ def accent_map(music_beats: np.ndarray, start: int, width: int, *, depth: float 
         inside = seg == i
         rate[inside] *= (knots[i + 1] - knots[i]) / rate[inside].sum()
     return start + np.concatenate([[0.0], np.cumsum(rate)])
+
+
+def training_joints(cache: WindowCache, pairs: Pairs, n: int = 256) -> np.ndarray:
+    """Joints (n, W, 24, 3) of ``n`` training pairs spread evenly, as the model was trained on them (retimed when
+    the pairs are): the base data that stylisation's forgetting is measured against."""
+    train = pairs.split(False)
+    train = train[torch.linspace(0, len(train) - 1, min(n, len(train))).round().long()]
+    return window_joints(pairs.motion(cache, train))[0].numpy()
 
 
 def retime_pairs(cache: WindowCache, pairs: Pairs, *, depth: float = 0.6, sigma: float = 3.0) -> Pairs:
@@ -273,7 +281,7 @@ def beat_alignment(joints: np.ndarray, feats: np.ndarray) -> float:
     """Mean music-to-motion Beat Align Score over clips: joints (B, W, 24, 3), raw features (B, W, 35)."""
     scores = []
     for j, f in zip(joints, feats):
-        music = np.flatnonzero(f[:, FEATURE_SLICES["beats"]].reshape(-1) > 0.5)
+        music = beat_frames(f)
         scores.append(beat_align_score(motion_beats(j, variant="bailando"), music, direction="music_to_motion"))
     return float(np.mean(scores))
 
