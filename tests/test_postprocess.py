@@ -4,7 +4,8 @@ import torch
 from vimo.data.synthetic import walking_motion
 from vimo.eval.metrics import foot_skating
 from vimo.motion import Motion
-from vimo.postprocess import FootLockConfig, contact_runs, foot_lock, two_bone_ik
+from vimo.postprocess import FootLockConfig, contact_runs, foot_lock, smooth_vectors, two_bone_ik
+from vimo.representation import to_vector
 from vimo.skeleton import SMPL
 
 
@@ -59,3 +60,20 @@ def test_no_pops_at_the_blend_edges():
     # Ankle acceleration stays within a few times the original's peak (no teleporting).
     orig = np.linalg.norm(np.diff(m.joints()[:, 7], n=2, axis=0), axis=-1) * 30**2
     assert accel.max() < 4 * orig.max() + 5.0
+
+
+def test_smoothing_removes_frame_noise_keeps_the_motion_and_leaves_contacts_alone():
+    from vimo.eval.metrics import jitter
+    from vimo.representation import from_vector
+
+    m = _sliding_walk(120)
+    clean = torch.from_numpy(to_vector(m))
+    noisy = clean.clone()
+    noisy[:, 4:] += 0.02 * torch.randn(120, clean.shape[1] - 4, generator=torch.Generator().manual_seed(0))
+    out = smooth_vectors(noisy[None], 1.0)[0]  # leading batch axis: time is the second-to-last
+    j = lambda x: from_vector(x).joints()  # noqa: E731
+    assert jitter(j(out)) < 0.3 * jitter(j(noisy))
+    # the walk itself survives: closer to the clean walk than the noisy input was
+    assert np.abs(j(out) - j(clean)).mean() < 0.6 * np.abs(j(noisy) - j(clean)).mean()
+    assert torch.equal(out[:, :4], noisy[:, :4])
+    assert smooth_vectors(noisy, 0.0) is noisy

@@ -1085,6 +1085,9 @@ def dance_generate(
     seed: Annotated[int, typer.Option()] = 0,
     guidance: Annotated[float | None, typer.Option(help="Guidance weight (default: the model's).")] = None,
     steps: StepsOpt = 50,
+    smooth: Annotated[
+        float | None, typer.Option(help="Temporal smoothing, Gaussian sigma in frames (default: the model's; 0: off).")
+    ] = None,
     formats: Annotated[str, typer.Option(help="Comma-separated: npz, bvh, glb.")] = "npz,bvh",
     preview: Annotated[bool, typer.Option(help="Write preview.mp4 (with the music).")] = True,
 ) -> None:
@@ -1115,7 +1118,7 @@ def dance_generate(
     frames = len(feats) if seconds is None else min(len(feats), int(round(seconds * FPS)))
     config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps)
     with console.status(f"dancing {frames / FPS:.1f} s of {music.name}..."):
-        motions = dance.generate(feats, frames, config)
+        motions = dance.generate(feats, frames, config, smooth=smooth)
     for i, motion in enumerate(motions):
         folder = out if i == 0 else out / f"sample_{i}"
         for f in write_motion(motion, folder, fmts):

@@ -3,7 +3,10 @@
 A dance bundle is a ViMo bundle of kind "dance": the denoiser (condition = 35 music features per frame), the
 motion normaliser, and the music features' mean/std (``music_mean``/``music_std`` in PREFIX.json). Long
 music is handled like long videos: overlapping windows, each constrained on the previous one's overlap,
-cross-faded (:func:`vimo.pipeline.sample_sequence`).
+cross-faded (:func:`vimo.pipeline.sample_sequence`). The sampled dance is then smoothed in time with the
+bundle's ``smooth`` (Gaussian sigma in frames, :func:`vimo.postprocess.smooth_vectors`): on 32 validation
+windows the raw samples of the first base had 7x the truth's jitter, all of it frame-to-frame noise; sigma 1
+brought it to 1.3x and left Beat Align unchanged (0.467 -> 0.480; shuffled music 0.29).
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion
 from vimo.music.features import FEATURE_DIM, FPS, SR
 from vimo.pipeline import GenerationConfig, ViMo, sample_sequence
+from vimo.postprocess import smooth_vectors
 from vimo.representation import Normalizer, from_vector
+
+DEFAULT_SMOOTH = 1.0
 
 
 @dataclass
@@ -32,6 +38,7 @@ class DanceModel:
     music_std: torch.Tensor  # (35,)
     guidance: float = 2.0
     info: dict = field(default_factory=dict)
+    smooth: float = DEFAULT_SMOOTH  # Gaussian sigma (frames) applied to sampled dances
 
     @classmethod
     def load(cls, prefix: str | Path) -> DanceModel:
@@ -45,15 +52,23 @@ class DanceModel:
         elif cfg.get("adapter") is not None:
             raise VimoError(f"{prefix}: unknown adapter {cfg['adapter']!r} (made by a newer ViMo?)")
         model.load_state_dict(files.model_state)
-        return cls(model.eval(), files.normalizer, torch.tensor(cfg["music_mean"]), torch.tensor(cfg["music_std"]),
-                   float(cfg.get("guidance", 2.0)), cfg.get("info", {}))  # fmt: skip
+        return cls(
+            model.eval(),
+            files.normalizer,
+            torch.tensor(cfg["music_mean"]),
+            torch.tensor(cfg["music_std"]),
+            float(cfg.get("guidance", 2.0)),
+            cfg.get("info", {}),
+            float(cfg.get("smooth", DEFAULT_SMOOTH)),
+        )
 
     def save(self, prefix: str | Path) -> None:
         from vimo.models.adapters import ZeroConvDenoiser
 
         adapter = "zeroconv" if isinstance(self.model, ZeroConvDenoiser) else None
         cfg = {"model": self.model.cfg.to_dict(), "adapter": adapter, "music_mean": self.music_mean.tolist(),
-               "music_std": self.music_std.tolist(), "guidance": self.guidance, "info": self.info}  # fmt: skip
+               "music_std": self.music_std.tolist(), "guidance": self.guidance, "smooth": self.smooth,
+               "info": self.info}  # fmt: skip
         write_bundle(prefix, "dance", self.model, self.normalizer, cfg)
 
     def condition(self, features: np.ndarray) -> torch.Tensor:
@@ -62,13 +77,18 @@ class DanceModel:
             raise VimoError(f"music features must be (T, {FEATURE_DIM}), got {tuple(f.shape)}")
         return (f - self.music_mean) / self.music_std
 
-    def generate(self, features: np.ndarray | None, num_frames: int, config: GenerationConfig) -> list[Motion]:
-        """K dances (grounded, 30 fps) for music features (T, 35) — or unconditional when None."""
+    def generate(self, features: np.ndarray | None, num_frames: int, config: GenerationConfig,
+                 smooth: float | None = None) -> list[Motion]:  # fmt: skip
+        """K dances (grounded, 30 fps) for music features (T, 35) — or unconditional when None. ``smooth``:
+        temporal smoothing sigma in frames (default: the bundle's; 0 = the sampler's raw output)."""
         if num_frames < 2:
             raise VimoError(f"the music is too short: {num_frames} frame(s) at {FPS} fps")
+        sigma = self.smooth if smooth is None else smooth
+        if sigma < 0:
+            raise VimoError(f"--smooth must be >= 0, got {sigma}")
         cond = None if features is None else self.condition(features[:num_frames])
         vimo = ViMo(self.model, self.normalizer, guidance=self.guidance)
-        out = sample_sequence(vimo, cond, num_frames, config)
+        out = smooth_vectors(sample_sequence(vimo, cond, num_frames, config), sigma)
         return [from_vector(out[i], fps=FPS).grounded() for i in range(config.samples)]
 
 

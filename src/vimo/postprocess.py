@@ -1,4 +1,7 @@
-"""Post-processing of generated motion: foot locking driven by the predicted contacts.
+"""Post-processing of generated motion: temporal smoothing, and foot locking driven by the predicted contacts.
+
+:func:`smooth_vectors` low-passes motion vectors in time (root and 6D rotations; a Gaussian of a frame or so
+removes the sampler's frame-to-frame noise, which the jitter metric sees first, and keeps the beats).
 
 Each run of contact frames of a foot (the motion's own contact channels, ankle or toe) pins its ankle to one
 place: the mean of its positions over the run. Two-bone IK (hip-knee-ankle) moves the ankle there while
@@ -26,6 +29,22 @@ class FootLockConfig:
     blend: int = 5  # frames of blending in and out around each contact run
     min_run: int = 3  # shorter contact runs are ignored (flicker)
     max_reach: float = 0.995  # fraction of the leg length the IK may extend the leg to
+
+
+def smooth_vectors(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Motion vectors (..., T, 151) with root and 6D rotations Gaussian-smoothed in time (``sigma`` frames; the
+    ends are extended with their edge frames). Contacts are left alone; 0 returns ``x`` unchanged. Smoothed 6D
+    rotations stay valid: decoding orthonormalises them."""
+    import scipy.ndimage
+
+    if sigma < 0:
+        raise ValueError(f"smoothing sigma must be >= 0, got {sigma}")
+    if sigma == 0 or x.shape[-2] < 2:
+        return x
+    smoothed = scipy.ndimage.gaussian_filter1d(x[..., 4:].double().cpu().numpy(), sigma, axis=-2, mode="nearest")
+    out = x.clone()
+    out[..., 4:] = torch.from_numpy(smoothed).to(x.dtype)
+    return out
 
 
 def contact_runs(contact: np.ndarray, min_run: int) -> list[tuple[int, int]]:

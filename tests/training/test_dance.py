@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from vimo.errors import VimoError
+from vimo.eval.metrics import jitter
 from vimo.music.features import FEATURE_DIM, SR
 from vimo.music.pairing import Loop
+from vimo.pipeline import GenerationConfig
 from vimo.training.dance import (
     DANCE_CONFIGS,
     MUSIC_NORM,
@@ -131,6 +134,17 @@ def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, t
     again = DanceModel.load(tmp_path / "dance")
     assert torch.equal(again.music_mean, dance.music_mean)
     assert again.model.cfg.cond_dim == FEATURE_DIM
+    # the bundle's smoothing is applied to generated dances; 0 gives the sampler's raw output, which jitters more
+    again.smooth = 2.0
+    again.save(tmp_path / "smoothed")
+    smoothed = DanceModel.load(tmp_path / "smoothed")
+    assert smoothed.smooth == 2.0
+    feats = np.random.default_rng(0).normal(size=(60, FEATURE_DIM)).astype(np.float32)
+    cfg_gen = GenerationConfig(steps=2, seed=3, foot_lock=False)
+    raw, soft = smoothed.generate(feats, 60, cfg_gen, smooth=0.0)[0], smoothed.generate(feats, 60, cfg_gen)[0]
+    assert jitter(soft.joints()[None]) < 0.5 * jitter(raw.joints()[None])
+    with pytest.raises(VimoError, match="--smooth"):
+        smoothed.generate(feats, 60, cfg_gen, smooth=-1.0)
 
     monkeypatch.setenv("HOME", str(tmp_path))  # the feature cache goes under ~/.cache
     song = tmp_path / "song.wav"

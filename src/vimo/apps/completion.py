@@ -22,6 +22,7 @@ from vimo.errors import VimoError
 from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion, facing_yaw
 from vimo.pipeline import FPS, GenerationConfig, Known, ViMo, sample_sequence
+from vimo.postprocess import smooth_vectors
 from vimo.render import CameraPath, Figure, MannequinStyle, SceneStyle, render_frames
 from vimo.representation import from_vector, split, to_vector
 from vimo.stitching import world_from_canonical
@@ -80,8 +81,6 @@ def smooth_joins(generated: torch.Tensor, keep: np.ndarray, width: int = 6, sigm
     blended with a Gaussian-smoothed copy of the sequence (``sigma`` frames; root and 6D rotations, not
     contacts; the kept frames take part as context), fully next to the join and fading linearly to the
     sampler's own frames ``width`` frames in. Kept frames are unchanged."""
-    import scipy.ndimage
-
     t = len(generated)
     if not keep.any() or keep.all():
         return generated
@@ -90,10 +89,10 @@ def smooth_joins(generated: torch.Tensor, keep: np.ndarray, width: int = 6, sigm
     right = np.minimum.accumulate(np.where(keep, idx, 2 * t)[::-1])[::-1]  # first kept at or after
     dist = np.minimum(idx - left, right - idx)  # frames to the nearest kept frame, O(T)
     weight = np.where(keep, 0.0, np.clip(1 - (dist - 1) / width, 0, 1))
-    smoothed = scipy.ndimage.gaussian_filter1d(generated.double().numpy(), sigma, axis=0, mode="nearest")
+    smoothed = smooth_vectors(generated.double(), sigma)
     out = generated.clone()
     w = torch.from_numpy(weight)[:, None]
-    out[:, 4:] = ((1 - w) * generated[:, 4:].double() + w * torch.from_numpy(smoothed[:, 4:])).to(generated.dtype)
+    out[:, 4:] = ((1 - w) * generated[:, 4:].double() + w * smoothed[:, 4:]).to(generated.dtype)
     return out
 
 

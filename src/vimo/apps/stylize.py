@@ -235,7 +235,7 @@ def adapt(base: DanceModel, pairs: StylePairs, config: StylizeConfig,
         "base": base.info.get("name", ""),
     }
     return DanceModel(model, base.normalizer, base.music_mean, base.music_std, base.guidance,
-                      {**base.info, "style": info}), history  # fmt: skip
+                      {**base.info, "style": info}, base.smooth), history  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ StylePairs`), one dance per clip, and to the same music shuffled across clips. R
 - **BA**: Beat Align Score (music-to-motion, the paper's direction) of the dances against their music; **BA
   shuffled**: the same model's dances for another clip's music, scored against this clip's music — a model
   that follows the beat scores clearly higher with the real pairing;
-- **PFC** (EDGE's physical foot contact, lower is better);
+- **PFC** (EDGE's physical foot contact, lower is better); **Jitter** (mean jerk, m/s^3, as in the accuracy
+  tables: the reference row is what real motion has);
 - **Div_k / Div_m** (diversity of kinetic / manual features);
 - **FID_k / FID_m (style)**: against the style's reference motions (the motions extracted from its videos);
 - **FID_k / FID_m (base)**: against the base model's training dances (forgetting: how far the model moved away
@@ -34,7 +35,9 @@ from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.eval.beats import pfc_dataset
 from vimo.eval.distribution import diversity, fid
 from vimo.eval.features import kinetic_features, manual_features
+from vimo.eval.metrics import jitter
 from vimo.io.atomic import atomic_path
+from vimo.postprocess import smooth_vectors
 from vimo.representation import DIM, canonicalize_vectors
 from vimo.training.batches import window_joints
 from vimo.training.dance import beat_alignment
@@ -60,7 +63,8 @@ def features(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @torch.no_grad()
 def dance_clips(model: DanceModel, music: torch.Tensor, *, steps: int, seed: int, chunk: int = 32) -> np.ndarray:
-    """One dance (W frames) per raw music-feature clip (N, W, 35) -> joints (N, W, 24, 3)."""
+    """One dance (W frames) per raw music-feature clip (N, W, 35) -> joints (N, W, 24, 3), smoothed in time as
+    ``vimo dance generate`` smooths them (the bundle's ``smooth``)."""
     out = []
     gen = torch.Generator().manual_seed(seed)
     net = model.model.eval()
@@ -69,7 +73,7 @@ def dance_clips(model: DanceModel, music: torch.Tensor, *, steps: int, seed: int
         b, w = cond.shape[:2]
         z = sample(net, DDIMScheduler(), (b, w, DIM), cond=net.encode_condition(cond), null=net.null_condition(b, w),
                    guidance=model.guidance, steps=steps, generator=gen)  # fmt: skip
-        out.append(window_joints(model.normalizer.decode(z.float()))[0].numpy())
+        out.append(window_joints(smooth_vectors(model.normalizer.decode(z.float()), model.smooth))[0].numpy())
     return np.concatenate(out)
 
 
@@ -109,6 +113,7 @@ def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray
                 "ba": beat_alignment(own, music.numpy()),
                 "ba_shuffled": beat_alignment(other, music.numpy()),
                 "pfc": pfc_dataset(list(own)),
+                "jitter": jitter(own),
                 "div_k": diversity(k, norm_k),
                 "div_m": diversity(m, norm_m),
                 "fid_k_style": fid(k, ref_k, norm_k).value,
@@ -116,16 +121,17 @@ def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray
                 "fid_k_base": fid(k, base_k, norm_k).value,
                 "fid_m_base": fid(m, base_m, norm_m).value,
             }
-    rows["reference (style motions)"].update({"pfc": pfc_dataset(list(ref_joints)), "div_k": diversity(ref_k, norm_k),
+    rows["reference (style motions)"].update({"pfc": pfc_dataset(list(ref_joints)), "jitter": jitter(ref_joints),
+                                              "div_k": diversity(ref_k, norm_k),
                                               "div_m": diversity(ref_m, norm_m)})  # fmt: skip
     for r in rows.values():
         r["n"] = len(music)
     return rows
 
 
-COLUMNS = ("ba", "ba_shuffled", "pfc", "div_k", "div_m", "fid_k_style", "fid_m_style", "fid_k_base", "fid_m_base",
-           "n")  # fmt: skip
-HEADERS = ("BA ↑", "BA shuffled", "PFC ↓", "Div_k", "Div_m", "FID_k style ↓", "FID_m style ↓", "FID_k base",
+COLUMNS = ("ba", "ba_shuffled", "pfc", "jitter", "div_k", "div_m", "fid_k_style", "fid_m_style", "fid_k_base",
+           "fid_m_base", "n")  # fmt: skip
+HEADERS = ("BA ↑", "BA shuffled", "PFC ↓", "Jitter", "Div_k", "Div_m", "FID_k style ↓", "FID_m style ↓", "FID_k base",
            "FID_m base", "N")  # fmt: skip
 
 
