@@ -925,8 +925,33 @@ def baseline_export(
     console.print(f"{out}.safetensors: step {lifter.info.get('step')}, {weights} weights")
 
 
-dance_app = typer.Typer(help="Music-to-dance: paired soundtracks, training, export.", no_args_is_help=True)
+dance_app = typer.Typer(help="Music-to-dance: dance to a song (`vimo dance --music SONG -o OUT`), paired "
+                        "soundtracks, training, export.")  # fmt: skip
 app.add_typer(dance_app, name="dance")
+
+
+@dance_app.callback(invoke_without_command=True)
+def dance_main(
+    ctx: typer.Context,
+    music: Annotated[Path | None, typer.Option(help="Song to dance to (as `vimo dance generate --music`).")] = None,
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output directory.")] = None,
+    style: Annotated[Path | None, typer.Option(help="A style folder made by `vimo stylize`.")] = None,
+    seconds: Annotated[float | None, typer.Option(help="Dance this many seconds (default: the whole song).")] = None,
+) -> None:
+    """Dance to a song: `vimo dance --music SONG -o OUT [--style STYLE] [--seconds N]` is `vimo dance generate`
+    with its defaults; the subcommands below build and train the music-to-dance model."""
+    if ctx.invoked_subcommand is not None:
+        if music is not None or out is not None or style is not None or seconds is not None:
+            console.print("[red]error:[/red] --music/--out/--style/--seconds go after `generate` with a subcommand")
+            raise typer.Exit(2)
+        return
+    if music is None or out is None:
+        if music is None and out is None and style is None and seconds is None:
+            console.print(ctx.get_help())
+            raise typer.Exit(0)
+        console.print("[red]error:[/red] vimo dance needs both --music SONG and -o OUTDIR")
+        raise typer.Exit(2)
+    dance_generate(music=music, out=out, style=style, seconds=seconds)
 
 
 @dance_app.command("pairs")

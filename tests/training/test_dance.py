@@ -157,6 +157,12 @@ def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, t
     with av.open(str(tmp_path / "out" / "preview.mp4")) as c:
         assert len(c.streams.video) == 1 and len(c.streams.audio) == 1
         assert sum(1 for _ in c.decode(video=0)) == 45
+    # `vimo dance --music SONG -o OUT` is `generate` with its defaults (the shipped base model)
+    result = CliRunner().invoke(app, ["dance", "--music", str(song), "-o", str(tmp_path / "short"), "--seconds", "1"])
+    assert result.exit_code == 0, result.output
+    assert np.load(tmp_path / "short" / "motion.npz")["joints"].shape == (30, 24, 3)
+    half = CliRunner().invoke(app, ["dance", "--music", str(song)])
+    assert half.exit_code == 2 and "-o OUTDIR" in half.output
     bad = CliRunner().invoke(app, ["dance", "generate", "--music", str(tmp_path / "none.ogg"), "--model",
                                    str(tmp_path / "dance"), "-o", str(tmp_path / "o2")])  # fmt: skip
     assert bad.exit_code != 0 and "none.ogg" in bad.output and "Traceback" not in bad.output
