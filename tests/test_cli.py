@@ -66,6 +66,22 @@ def test_run_writes_motion_files_samples_and_report(tiny_bundle, keypoints_file,
     assert skate["after_lock"] <= skate["before_lock"] + 1e-6
     best = np.load(out / f"sample_{report['best_sample']}" / "motion.npz")
     assert np.array_equal(best["joints"], data["joints"])
+    assert report["smooth"] == 1.0  # the bundle's default (none stored in the tiny bundle)
+
+
+def test_run_smooths_in_time_by_default_and_smooth_0_gives_the_raw_samples(tiny_bundle, keypoints_file, tmp_path):
+    from vimo.eval.metrics import jitter
+
+    joints = {}
+    for sigma in ("0", "2"):
+        res = runner.invoke(app, ["run", str(keypoints_file), "-o", str(tmp_path / sigma), "--steps", "3",
+                                  "--weights", str(tiny_bundle), "--no-foot-lock", "--smooth", sigma])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        joints[sigma] = np.load(tmp_path / sigma / "motion.npz")["joints"]
+    assert jitter(joints["2"][None]) < 0.5 * jitter(joints["0"][None])
+    res = runner.invoke(app, ["run", str(keypoints_file), "-o", str(tmp_path / "bad"), "--steps", "3",
+                              "--weights", str(tiny_bundle), "--smooth", "-1"])  # fmt: skip
+    assert res.exit_code == 2 and "--smooth must be >= 0" in res.output and "Traceback" not in res.output
 
 
 @pytest.mark.parametrize(

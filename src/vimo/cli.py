@@ -313,6 +313,9 @@ def run(
     person: Annotated[int | None, typer.Option(help="Video only: track id to follow.")] = None,
     preview: Annotated[bool, typer.Option(help="Video only: write preview.mp4.")] = True,
     foot_lock: Annotated[bool, typer.Option(help="Pin feet on predicted contact frames (IK).")] = True,
+    smooth: Annotated[
+        float | None, typer.Option(help="Temporal smoothing, Gaussian sigma in frames (default: the model's; 0: off).")
+    ] = None,
 ) -> None:
     """Generate 3D motion (SMPL-24) from a video or a 2D keypoint sequence of any length.
 
@@ -331,7 +334,8 @@ def run(
     if model == "baseline" and samples != 1:
         raise VimoError("the baseline is deterministic: it gives one answer (--samples 1)")
     fmt = tuple(f.strip() for f in formats.split(",") if f.strip())
-    generation = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, foot_lock=foot_lock)
+    generation = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, foot_lock=foot_lock,
+                                  smooth=smooth)  # fmt: skip
     if is_video(source):
         from vimo.video.decode import probe
 
@@ -356,7 +360,8 @@ def run(
     generated = generate_any(bundle, kp, generation)
     t2 = time.time()
     w = guidance if guidance is not None else getattr(bundle, "guidance", None)
-    report = {"input": str(source), "model": model, "seed": seed, "guidance": w,
+    sigma = smooth if smooth is not None else getattr(bundle, "smooth", None)
+    report = {"input": str(source), "model": model, "seed": seed, "guidance": w, "smooth": sigma,
               "steps": steps, "timings_s": {"load": round(t1 - t0, 2), "generate": round(t2 - t1, 2)}}  # fmt: skip
     write_generated(out, generated, formats=fmt, report=report)
     best = generated.fidelity[generated.best]
@@ -484,7 +489,8 @@ def _predictors(vimo, lifter, *, steps: int, guidance: float | None) -> dict:
     from vimo.training.validation import denoiser_predictor
 
     g = vimo.guidance if guidance is None else guidance
-    out = {"vimo": (denoiser_predictor(vimo.model, vimo.normalizer, steps=steps, guidance=g), vimo.norm_config)}
+    predict = denoiser_predictor(vimo.model, vimo.normalizer, steps=steps, guidance=g, smooth=vimo.smooth)
+    out = {"vimo": (predict, vimo.norm_config)}
     if lifter is not None:
         out["baseline_motionbert"] = (lambda cond, _gen: lifter.predict(cond), lifter.norm_config)
     return out
@@ -1141,9 +1147,9 @@ def dance_generate(
     feats, audio = cached_music_features(music)
     ensure_writable_dir(out)
     frames = len(feats) if seconds is None else min(len(feats), int(round(seconds * FPS)))
-    config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps)
+    config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth)
     with console.status(f"dancing {frames / FPS:.1f} s of {music.name}..."):
-        motions = dance.generate(feats, frames, config, smooth=smooth)
+        motions = dance.generate(feats, frames, config)
     for i, motion in enumerate(motions):
         folder = out if i == 0 else out / f"sample_{i}"
         for f in write_motion(motion, folder, fmts):

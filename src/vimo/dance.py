@@ -24,10 +24,8 @@ from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion
 from vimo.music.features import FEATURE_DIM, FPS, SR
 from vimo.pipeline import GenerationConfig, ViMo, sample_sequence
-from vimo.postprocess import smooth_vectors
+from vimo.postprocess import DEFAULT_SMOOTH, smooth_vectors
 from vimo.representation import Normalizer, from_vector
-
-DEFAULT_SMOOTH = 1.0
 
 
 @dataclass
@@ -77,15 +75,12 @@ class DanceModel:
             raise VimoError(f"music features must be (T, {FEATURE_DIM}), got {tuple(f.shape)}")
         return (f - self.music_mean) / self.music_std
 
-    def generate(self, features: np.ndarray | None, num_frames: int, config: GenerationConfig,
-                 smooth: float | None = None) -> list[Motion]:  # fmt: skip
-        """K dances (grounded, 30 fps) for music features (T, 35) — or unconditional when None. ``smooth``:
-        temporal smoothing sigma in frames (default: the bundle's; 0 = the sampler's raw output)."""
+    def generate(self, features: np.ndarray | None, num_frames: int, config: GenerationConfig) -> list[Motion]:
+        """K dances (grounded, 30 fps) for music features (T, 35) — or unconditional when None; smoothed in time
+        with ``config.smooth`` (default: the bundle's)."""
         if num_frames < 2:
             raise VimoError(f"the music is too short: {num_frames} frame(s) at {FPS} fps")
-        sigma = self.smooth if smooth is None else smooth
-        if sigma < 0:
-            raise VimoError(f"--smooth must be >= 0, got {sigma}")
+        sigma = config.smoothing(self.smooth)
         cond = None if features is None else self.condition(features[:num_frames])
         vimo = ViMo(self.model, self.normalizer, guidance=self.guidance)
         out = smooth_vectors(sample_sequence(vimo, cond, num_frames, config), sigma)

@@ -27,6 +27,7 @@ from vimo.eval.metrics import foot_skating
 from vimo.keypoints import Keypoints2D
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion, facing_yaw
+from vimo.postprocess import DEFAULT_SMOOTH, smooth_vectors
 from vimo.postprocess import foot_lock as lock_feet
 from vimo.representation import DIM, MotionParts, Normalizer, from_vector, join, split
 from vimo.stitching import blend, fade_weights, window_starts, world_from_canonical
@@ -44,6 +45,7 @@ class ViMo:
     norm_config: NormalizationConfig = field(default_factory=NormalizationConfig)
     guidance: float = 2.0
     info: dict = field(default_factory=dict)
+    smooth: float = DEFAULT_SMOOTH  # Gaussian sigma (frames) applied to sampled motion (vimo.postprocess)
 
     @classmethod
     def load(cls, prefix: str | Path = DEFAULT_WEIGHTS, *, device: str | torch.device = "cpu") -> ViMo:
@@ -54,11 +56,12 @@ class ViMo:
         model.load_state_dict(files.model_state)
         model.eval()
         return cls(model, files.normalizer, NormalizationConfig(**cfg.get("conditioning", {})),
-                   float(cfg.get("guidance", 2.0)), cfg.get("info", {}))  # fmt: skip
+                   float(cfg.get("guidance", 2.0)), cfg.get("info", {}),
+                   float(cfg.get("smooth", DEFAULT_SMOOTH)))  # fmt: skip
 
     def save(self, prefix: str | Path) -> None:
         cfg = {"model": self.model.cfg.to_dict(), "conditioning": asdict(self.norm_config),
-               "guidance": self.guidance, "info": self.info}  # fmt: skip
+               "guidance": self.guidance, "smooth": self.smooth, "info": self.info}  # fmt: skip
         write_bundle(prefix, "vimo", self.model, self.normalizer, cfg)
 
     @property
@@ -76,6 +79,13 @@ class GenerationConfig:
     fade: int = 10  # last overlap frames cross-faded instead of constrained
     resample: int = 1  # RePaint-style repeats per step (completion)
     foot_lock: bool = True  # pin feet on their predicted contact frames (vimo.postprocess)
+    smooth: float | None = None  # temporal smoothing sigma in frames; None: the bundle's, 0: the raw samples
+
+    def smoothing(self, bundle_default: float) -> float:
+        sigma = bundle_default if self.smooth is None else self.smooth
+        if sigma < 0:
+            raise VimoError(f"--smooth must be >= 0, got {sigma:g}")
+        return sigma
 
 
 @dataclass
@@ -232,7 +242,8 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
     if num_frames < 2:
         raise VimoError(f"keypoints have {num_frames} frame(s); at least 2 are needed")
     cond_all = normalize_keypoints(torch.from_numpy(kp.data), vimo.norm_config).to(vimo.device)  # (T, 54)
-    out = sample_sequence(vimo, cond_all, num_frames, config)
+    sigma = config.smoothing(vimo.smooth)
+    out = smooth_vectors(sample_sequence(vimo, cond_all, num_frames, config), sigma)
     k = config.samples
 
     # The model never sees the floor: put the feet on y = 0 (median lowest joint on contact frames).

@@ -23,6 +23,7 @@ from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.eval.metrics import foot_skating, mpjpe, pa_mpjpe, root_aligned_mpjpe
 from vimo.geometry.rotations import rotation_about_y
 from vimo.motion import facing_yaw
+from vimo.postprocess import smooth_vectors
 from vimo.representation import DIM, split
 from vimo.training.batches import window_joints
 from vimo.training.validation import evaluate_predictor, evaluate_windows, evaluation_indices
@@ -119,7 +120,7 @@ def casual_report(vimo, cache: WindowCache, config: CasualConfig = CasualConfig(
     real = window_joints(x_test)[0].numpy()
     methods, preds = {}, {}
     preds["vimo"] = {}
-    methods["vimo"] = evaluate_windows(vimo.model, cache, steps=config.steps, guidance=guidance,
+    methods["vimo"] = evaluate_windows(vimo.model, cache, steps=config.steps, guidance=guidance, smooth=vimo.smooth,
                                        norm_config=vimo.norm_config, predictions=preds["vimo"], **kw)  # fmt: skip
     if config.best_of > 1:
         model, scheduler = vimo.model.eval(), DDIMScheduler()
@@ -129,7 +130,7 @@ def casual_report(vimo, cache: WindowCache, config: CasualConfig = CasualConfig(
             enc = model.encode_condition(cond.repeat(k, 1, 1))
             z = sample(model, scheduler, (k * b, w, DIM), cond=enc, null=model.null_condition(k * b, w),
                        guidance=guidance, steps=config.steps, generator=gen)  # fmt: skip
-            return cache.normalizer.decode(z).view(k, b, w, DIM)
+            return smooth_vectors(cache.normalizer.decode(z).view(k, b, w, DIM), vimo.smooth)
 
         methods[f"vimo_best_of_{config.best_of}"] = _best_of_k(
             best_of, cache, x_test, vimo.norm_config, config, preds.setdefault(f"vimo_best_of_{config.best_of}", {})
@@ -142,7 +143,7 @@ def casual_report(vimo, cache: WindowCache, config: CasualConfig = CasualConfig(
     for name, per_regime in preds.items():
         for regime, p in per_regime.items():
             methods[name][regime].update(distribution_scores(p, real))
-    report = {"config": config.__dict__ | {"guidance": guidance}, "methods": methods,
+    report = {"config": config.__dict__ | {"guidance": guidance, "smooth": vimo.smooth}, "methods": methods,
               "real_set": distribution_scores(real, real)}  # its own Div_k / Div_m (FIDs are 0)  # fmt: skip
     for name, scores in references(cache, x_test).items():
         report["methods"][name] = {r.value: scores for r in Regime}
@@ -219,7 +220,7 @@ def guidance_sweep(
     out = {}
     for w in weights:
         scores = evaluate_windows(
-            vimo.model, cache, split="val", per_regime=windows, steps=steps, guidance=w, seed=seed
+            vimo.model, cache, split="val", per_regime=windows, steps=steps, guidance=w, seed=seed, smooth=vimo.smooth
         )
         vals = {r: v["pa_mpjpe_mm"] for r, v in scores.items()}
         out[w] = {**vals, "mean": float(np.mean(list(vals.values()))), "worst": float(max(vals.values()))}

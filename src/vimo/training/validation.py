@@ -15,6 +15,7 @@ from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.eval.distribution import bootstrap_ci
 from vimo.eval.metrics import foot_skating, jitter, mpjpe, pa_mpjpe, procrustes_align, root_aligned_mpjpe
 from vimo.models.denoiser import Denoiser
+from vimo.postprocess import smooth_vectors
 from vimo.representation import DIM, split
 from vimo.training.batches import CASUAL_SIM_CONFIG, simulate_condition, window_joints
 
@@ -114,16 +115,20 @@ def evaluate_windows(
     norm_config: NormalizationConfig = NormalizationConfig(),
     predictions: dict[str, np.ndarray] | None = None,
     sim_config: SimConfig | None = None,
+    smooth: float = 0.0,
 ) -> dict[str, dict[str, float]]:
-    """``evaluate_predictor`` for a denoiser: one DDIM sample per window."""
-    predict = denoiser_predictor(model, cache.normalizer, steps=steps, guidance=guidance)
+    """``evaluate_predictor`` for a denoiser: one DDIM sample per window (smoothed with ``smooth``; training
+    validation reads the raw samples)."""
+    predict = denoiser_predictor(model, cache.normalizer, steps=steps, guidance=guidance, smooth=smooth)
     return evaluate_predictor(predict, cache, split=split, per_regime=per_regime, seed=seed, regimes=regimes,
                               batch=batch, norm_config=norm_config, predictions=predictions,
                               sim_config=sim_config)  # fmt: skip
 
 
-def denoiser_predictor(model: Denoiser, normalizer, *, steps: int = 50, guidance: float = 2.0) -> Predictor:
-    """A :data:`Predictor` that draws one DDIM sample per window from ``model`` (put in eval mode)."""
+def denoiser_predictor(model: Denoiser, normalizer, *, steps: int = 50, guidance: float = 2.0,
+                       smooth: float = 0.0) -> Predictor:  # fmt: skip
+    """A :data:`Predictor` that draws one DDIM sample per window from ``model`` (put in eval mode), smoothed in
+    time with ``smooth`` (sigma in frames, :func:`vimo.postprocess.smooth_vectors`) as generation does."""
     model.eval()
     scheduler = DDIMScheduler()
 
@@ -132,7 +137,7 @@ def denoiser_predictor(model: Denoiser, normalizer, *, steps: int = 50, guidance
         null = model.null_condition(len(cond), cond.shape[1])
         z = sample(model, scheduler, (len(cond), cond.shape[1], DIM), cond=enc, null=null,
                    guidance=guidance, steps=steps, generator=gen)  # fmt: skip
-        return normalizer.decode(z)
+        return smooth_vectors(normalizer.decode(z), smooth)
 
     return predict
 
