@@ -719,9 +719,9 @@ def eval_stylization(
     data: Annotated[Path, typer.Option(help="Cache the base was trained on (forgetting reference).")] = Path(
         "data/cache"
     ),
-    pairs: Annotated[Path, typer.Option(help="The base's pairs file (its dance windows).")] = Path(
-        "data/dance_pairs.safetensors"
-    ),
+    pairs: Annotated[
+        Path | None, typer.Option(help="The base's pairs file (its dance windows; default: the one it trained on).")
+    ] = None,
     clips: Annotated[int, typer.Option(help="Music clips per style.")] = 48,
     steps: StepsOpt = 20,
     seed: Annotated[int, typer.Option()] = 0,
@@ -752,6 +752,10 @@ def eval_stylization(
             models[method if method not in models else f"{method} ({d.name})"] = d / STYLE
         sets.append(StyleSet(name, folders[0] / PAIRS, models))
     model = DanceModel.load(base)
+    if pairs is None:
+        pairs = Path(model.info.get("train_config", {}).get("pairs", ""))
+        if not pairs.is_file():
+            raise VimoError(f"{base}: its training pairs ({pairs}) are not here; name them with --pairs")
     cache, base_pairs = WindowCache.load(data), Pairs.load(pairs)
     reference = training_joints(cache, base_pairs)
     report = {}

@@ -127,10 +127,10 @@ def test_finetune_moves_the_base_and_the_style_dances_through_the_cli(setup, sty
 def test_eval_stylization_writes_table_2(setup, styles, tiny_cache, tmp_path):
     root, _, _ = setup
     zc, ft = styles
+    # no --pairs: the base's own training pairs (recorded in its bundle)
     result = CliRunner().invoke(app, ["eval", "stylization", "--style", f"walk={zc.out},{ft.out}", "--base",
-                                      str(root / "base"), "--data", str(tiny_cache), "--pairs",
-                                      str(root / "pairs.safetensors"), "--clips", "4", "--steps", "2", "-o",
-                                      str(tmp_path / "rep")])  # fmt: skip
+                                      str(root / "base"), "--data", str(tiny_cache), "--clips", "4", "--steps", "2",
+                                      "-o", str(tmp_path / "rep")])  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "rep" / "stylization.json").read_text())["walk"]
     assert set(report) == {"reference (style motions)", "base", "zeroconv", "finetune"}
