@@ -135,7 +135,10 @@ def test_eval_stylization_writes_table_2(setup, styles, tiny_cache, tmp_path):
     report = json.loads((tmp_path / "rep" / "stylization.json").read_text())["walk"]
     assert set(report) == {"reference (style motions)", "base", "zeroconv", "finetune"}
     for name in ("base", "zeroconv", "finetune"):
-        assert all(np.isfinite(v) for v in report[name].values()), report[name]
+        assert all(np.isfinite(v).all() for v in report[name].values()), report[name]
+        low, high = report[name]["ba_gain_ci95"]
+        assert low <= report[name]["ba_gain"] <= high
+        assert report[name]["ba_gain"] == pytest.approx(report[name]["ba"] - report[name]["ba_shuffled"])
         assert report[name]["n"] == 4
     table = (tmp_path / "rep" / "stylization.md").read_text()
     assert "| walk | zeroconv |" in table and "| walk | finetune |" in table

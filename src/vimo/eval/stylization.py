@@ -6,7 +6,8 @@ StylePairs`), one dance per clip, and to the same music shuffled across clips. R
 
 - **BA**: Beat Align Score (music-to-motion, the paper's direction) of the dances against their music; **BA
   shuffled**: the same model's dances for another clip's music, scored against this clip's music — a model
-  that follows the beat scores clearly higher with the real pairing;
+  that follows the beat scores clearly higher with the real pairing; the gain (paired per clip) is reported
+  with a 95 % bootstrap interval over clips, so "clearly" means an interval above 0;
 - **PFC** (EDGE's physical foot contact, lower is better); **Jitter** (mean jerk, m/s^3, as in the accuracy
   tables: the reference row is what real motion has);
 - **Div_k / Div_m** (diversity of kinetic / manual features);
@@ -33,14 +34,14 @@ from vimo.dance import DanceModel
 from vimo.diffusion.sampling import sample
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.eval.beats import pfc_dataset
-from vimo.eval.distribution import diversity, fid
+from vimo.eval.distribution import bootstrap_ci, diversity, fid
 from vimo.eval.features import kinetic_features, manual_features
 from vimo.eval.metrics import jitter
 from vimo.io.atomic import atomic_path
 from vimo.postprocess import smooth_vectors
 from vimo.representation import DIM, canonicalize_vectors
 from vimo.training.batches import window_joints
-from vimo.training.dance import beat_alignment
+from vimo.training.dance import beat_alignment_scores
 
 FRAME_TIME = 1 / 30
 
@@ -100,8 +101,15 @@ def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray
     # blows their FID up to ~1e17 whatever the model does.
     norm_k, norm_m = np.concatenate([ref_k, base_k]), np.concatenate([ref_m, base_m])
     shuffled = music.roll(1, 0)
-    rows = {"reference (style motions)": {"ba": beat_alignment(ref_joints, music.numpy()),
-                                          "ba_shuffled": beat_alignment(ref_joints, shuffled.numpy())}}  # fmt: skip
+
+    def beat_rows(own: np.ndarray, shuffled_scores: np.ndarray) -> dict:
+        gain = own - shuffled_scores  # paired per clip: the same music scored against both dances
+        ci = bootstrap_ci(np.mean, gain, n=1000, rng=np.random.default_rng([seed, 11]))
+        return {"ba": float(own.mean()), "ba_shuffled": float(shuffled_scores.mean()), "ba_gain": float(gain.mean()),
+                "ba_gain_ci95": [ci.low, ci.high]}  # fmt: skip
+
+    rows = {"reference (style motions)": beat_rows(beat_alignment_scores(ref_joints, music.numpy()),
+                                                   beat_alignment_scores(ref_joints, shuffled.numpy()))}  # fmt: skip
     models = {"base": base, **{m: DanceModel.load(p) for m, p in style.models.items()}}
     for name, model in models.items():
         own = dance_clips(model, music, steps=steps, seed=seed)
@@ -110,8 +118,7 @@ def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # small sets: N is reported instead
             rows[name] = {
-                "ba": beat_alignment(own, music.numpy()),
-                "ba_shuffled": beat_alignment(other, music.numpy()),
+                **beat_rows(beat_alignment_scores(own, music.numpy()), beat_alignment_scores(other, music.numpy())),
                 "pfc": pfc_dataset(list(own)),
                 "jitter": jitter(own),
                 "div_k": diversity(k, norm_k),
@@ -129,17 +136,26 @@ def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray
     return rows
 
 
-COLUMNS = ("ba", "ba_shuffled", "pfc", "jitter", "div_k", "div_m", "fid_k_style", "fid_m_style", "fid_k_base",
-           "fid_m_base", "n")  # fmt: skip
-HEADERS = ("BA ↑", "BA shuffled", "PFC ↓", "Jitter", "Div_k", "Div_m", "FID_k style ↓", "FID_m style ↓", "FID_k base",
-           "FID_m base", "N")  # fmt: skip
+COLUMNS = ("ba", "ba_shuffled", "ba_gain_ci95", "pfc", "jitter", "div_k", "div_m", "fid_k_style", "fid_m_style",
+           "fid_k_base", "fid_m_base", "n")  # fmt: skip
+HEADERS = ("BA ↑", "BA shuffled", "BA - shuffled (95 % CI)", "PFC ↓", "Jitter", "Div_k", "Div_m", "FID_k style ↓",
+           "FID_m style ↓", "FID_k base", "FID_m base", "N")  # fmt: skip
+
+
+def _cell(row: dict, column: str) -> str:
+    if column not in row:
+        return ""
+    if column == "ba_gain_ci95":
+        low, high = row[column]
+        return f"{row['ba_gain']:+.3f} [{low:+.3f}, {high:+.3f}]"
+    return f"{row[column]:.0f}" if column == "n" else f"{row[column]:.3g}"
 
 
 def markdown(report: dict[str, dict[str, dict[str, float]]]) -> str:
     lines = ["| style | model | " + " | ".join(HEADERS) + " |", "|---" * (len(HEADERS) + 2) + "|"]
     for style, rows in report.items():
         for model, r in rows.items():
-            cells = [("" if c not in r else (f"{r[c]:.0f}" if c == "n" else f"{r[c]:.3g}")) for c in COLUMNS]
+            cells = [_cell(r, c) for c in COLUMNS]
             lines.append(f"| {style} | {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

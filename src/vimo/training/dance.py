@@ -277,13 +277,18 @@ def sample_dances(model: Denoiser, cache: WindowCache, cond: torch.Tensor, *, st
     return window_joints(cache.normalizer.decode(z.float()))[0].numpy()
 
 
-def beat_alignment(joints: np.ndarray, feats: np.ndarray) -> float:
-    """Mean music-to-motion Beat Align Score over clips: joints (B, W, 24, 3), raw features (B, W, 35)."""
+def beat_alignment_scores(joints: np.ndarray, feats: np.ndarray) -> np.ndarray:
+    """Music-to-motion Beat Align Score per clip (B,): joints (B, W, 24, 3), raw features (B, W, 35)."""
     scores = []
     for j, f in zip(joints, feats):
         music = beat_frames(f)
         scores.append(beat_align_score(motion_beats(j, variant="bailando"), music, direction="music_to_motion"))
-    return float(np.mean(scores))
+    return np.asarray(scores, dtype=np.float64)
+
+
+def beat_alignment(joints: np.ndarray, feats: np.ndarray) -> float:
+    """Mean music-to-motion Beat Align Score over clips: joints (B, W, 24, 3), raw features (B, W, 35)."""
+    return float(beat_alignment_scores(joints, feats).mean())
 
 
 def validate_dance(model: Denoiser, cache: WindowCache, pairs: Pairs, cfg: DanceConfig) -> dict[str, dict[str, float]]:
