@@ -11,6 +11,7 @@ of each is printed (goal: a style from 2-3 videos in under 45 minutes on this CP
 stylization`` writes Table 2 to ``--out``.
 
     .venv/bin/python bench/bench_stylize.py [--base weights/dance-small] [--steps 300] [--out reports/stylization]
+    .venv/bin/python bench/bench_stylize.py --styles salsa --methods zeroconv --seconds 60 --no-eval --work runs/s60
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def render_salsa(folder: Path, seconds: float) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     videos = []
     for k, take in enumerate(SALSA):
-        path = folder / f"salsa_{take.name.split('.')[0]}.mp4"
+        path = folder / f"salsa_{take.name.split('.')[0]}_{seconds:g}s.mp4"
         if not path.exists():
             motion = load_motion(take)[: int(seconds * 30)]
             render_video(motion, demo_camera(motion_markers(motion), seed=k), path, fps=30)
@@ -58,14 +59,19 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=96)
     ap.add_argument("--data", type=Path, default=Path("data/cache"))
     ap.add_argument("--pairs", type=Path, default=Path("data/dance_pairs7.safetensors"))
+    ap.add_argument("--styles", default="salsa,twirl", help="comma-separated subset of salsa,twirl")
+    ap.add_argument("--methods", default="zeroconv,finetune")
+    ap.add_argument("--no-eval", action="store_true", help="time the stylisations only (no Table 2)")
     args = ap.parse_args()
     if not SALSA[0].exists() or not TWIRL.exists():
         raise SystemExit(f"needs ../shared ({SALSA[0]}, {TWIRL})")
-    styles = {"salsa": render_salsa(args.work / "videos", args.seconds), "twirl": [TWIRL]}
+    wanted = args.styles.split(",")
+    styles = {"salsa": (lambda: render_salsa(args.work / "videos", args.seconds)), "twirl": (lambda: [TWIRL])}
+    styles = {name: make() for name, make in styles.items() if name in wanted}
     sets = []
     for name, videos in styles.items():
         models, build_s = {}, 0.0
-        for method in ("zeroconv", "finetune"):
+        for method in args.methods.split(","):
             out = args.work / f"{name}-{method}"
             t0 = time.perf_counter()
             report = stylize(videos, out, base=args.base, config=StylizeConfig(method=method, steps=args.steps),
@@ -78,7 +84,9 @@ def main() -> None:
                   f"{report.motions} motions, {report.pairs} pairs, final loss {report.final_loss:.3f}; "
                   f"stand-alone {alone:.0f} s = {alone / GOAL_S:.2f} of the 45-minute goal", flush=True)  # fmt: skip
             models[method] = out / "style"
-        sets.append(StyleSet(name, args.work / f"{name}-zeroconv" / "pairs.safetensors", models))
+        sets.append(StyleSet(name, next(iter(models.values())).parent / "pairs.safetensors", models))
+    if args.no_eval:
+        return
     base = DanceModel.load(args.base)
     cache, pairs = WindowCache.load(args.data), Pairs.load(args.pairs)
     reference = training_joints(cache, pairs)
@@ -87,8 +95,9 @@ def main() -> None:
     print(markdown(report))
     for s in sets:
         r = report[s.name]
-        for m in ("base", "zeroconv", "finetune"):
-            print(f"{s.name} {m}: BA own - shuffled = {r[m]['ba'] - r[m]['ba_shuffled']:+.3f}")
+        for m in ("base", *s.models):
+            low, high = r[m]["ba_gain_ci95"]
+            print(f"{s.name} {m}: BA own - shuffled = {r[m]['ba_gain']:+.3f} (95 % CI {low:+.3f}, {high:+.3f})")
 
 
 if __name__ == "__main__":
