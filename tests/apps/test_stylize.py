@@ -149,3 +149,17 @@ def test_eval_stylization_writes_table_2(setup, styles, tiny_cache, tmp_path):
 def test_unknown_method_is_a_clear_error():
     with pytest.raises(VimoError, match="unknown --method"):
         StylizeConfig(method="magic")
+
+
+def test_the_shuffled_music_control_never_pairs_a_clip_with_its_own_music():
+    from vimo.eval.stylization import other_music
+
+    # two clips of one video, 2 samples each, each with its mirror (same music) and 2 tracks
+    sources = [f"v/c{c}/{k}{m}#track{t}" for c in (0, 1) for k in (0, 1) for t in (0, 1) for m in ("", "#mirror")]
+    order = other_music(sources)
+    clip = lambda s: s.split("#")[0].rsplit("/", 1)[0]  # noqa: E731
+    assert all(clip(sources[j]) != clip(sources[i]) for i, j in enumerate(order))
+    # one clip only (a single short video): another motion's music, never a row's own (or its mirror's)
+    single = [s for s in sources if s.startswith("v/c0/")]
+    order = other_music(single)
+    assert all(single[j].split("#")[0] != single[i].split("#")[0] for i, j in enumerate(order))

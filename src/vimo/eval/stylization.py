@@ -5,9 +5,9 @@ model) dances to the style's own music (the music of the style's clips, :class:`
 StylePairs`), one dance per clip, and to the same music shuffled across clips. Reported per model:
 
 - **BA**: Beat Align Score (music-to-motion, the paper's direction) of the dances against their music; **BA
-  shuffled**: the same model's dances for another clip's music, scored against this clip's music — a model
-  that follows the beat scores clearly higher with the real pairing; the gain (paired per clip) is reported
-  with a 95 % bootstrap interval over clips, so "clearly" means an interval above 0;
+  shuffled**: the same model's dances for another clip's music (:func:`other_music`), scored against this
+  clip's music — a model that follows the beat scores clearly higher with the real pairing; the gain (paired
+  per clip) is reported with a 95 % bootstrap interval over clips, so "clearly" means an interval above 0;
 - **PFC** (EDGE's physical foot contact, lower is better); **Jitter** (mean jerk, m/s^3, as in the accuracy
   tables: the reference row is what real motion has);
 - **Div_k / Div_m** (diversity of kinetic / manual features);
@@ -78,11 +78,31 @@ def dance_clips(model: DanceModel, music: torch.Tensor, *, steps: int, seed: int
     return np.concatenate(out)
 
 
-def _clips(pairs, window: int, limit: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``window`` frames of up to ``limit`` pairs (evenly spread): motions (canonical) and music."""
+def _clips(pairs, window: int, limit: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """The first ``window`` frames of up to ``limit`` pairs (evenly spread): motions (canonical), music and the
+    pairs' sources."""
     rows = torch.nonzero(pairs.frames >= window)[:, 0]
     rows = rows[torch.linspace(0, len(rows) - 1, min(limit, len(rows))).round().long()]
-    return canonicalize_vectors(pairs.motion[rows, :window]), pairs.features[rows, :window]
+    sources = [pairs.sources[i] if i < len(pairs.sources) else str(i) for i in rows.tolist()]
+    return canonicalize_vectors(pairs.motion[rows, :window]), pairs.features[rows, :window], sources
+
+
+def other_music(sources: list[str]) -> np.ndarray:
+    """For each pair, the index of another pair whose music is not its own, for the shuffled-music control.
+
+    A style's pairs come in families that share or nearly share music: a motion and its mirror have the same
+    track, and the samples of one clip (``VIDEO/CLIP/SAMPLE#...``) have tracks built on nearly the same beats.
+    So the control takes music from another clip when there is one, else from another motion (rolling the rows
+    by one, as before, paired half the rows with their own music). Starts half-way round, so neighbours in
+    time are not chosen first."""
+    n = len(sources)
+    motion = [s.split("#")[0] for s in sources]
+    clip = [m.rsplit("/", 1)[0] for m in motion]
+    for keys in (clip, motion):
+        if len(set(keys)) > 1:
+            return np.array([next((i + d) % n for d in range(n // 2, n // 2 + n) if keys[(i + d) % n] != keys[i])
+                             for i in range(n)])  # fmt: skip
+    return np.roll(np.arange(n), 1)
 
 
 def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray, *, clips: int = 48,
@@ -92,7 +112,7 @@ def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray
 
     pairs = StylePairs.load(style.pairs)
     window = min(base.model.cfg.max_frames, int(pairs.frames[pairs.frames >= MIN_FRAMES].min()))
-    motion, music = _clips(pairs, window, clips)
+    motion, music, sources = _clips(pairs, window, clips)
     ref_joints = window_joints(motion)[0].numpy()
     ref_k, ref_m = features(ref_joints)
     base_k, base_m = features(base_reference[:, :window])
@@ -100,7 +120,7 @@ def evaluate_style(style: StyleSet, base: DanceModel, base_reference: np.ndarray
     # together. The style's few clips alone leave manual features with zero spread (std 0 -> 1e-10), which
     # blows their FID up to ~1e17 whatever the model does.
     norm_k, norm_m = np.concatenate([ref_k, base_k]), np.concatenate([ref_m, base_m])
-    shuffled = music.roll(1, 0)
+    shuffled = music[torch.from_numpy(other_music(sources))]
 
     def beat_rows(own: np.ndarray, shuffled_scores: np.ndarray) -> dict:
         gain = own - shuffled_scores  # paired per clip: the same music scored against both dances
@@ -168,4 +188,4 @@ def write(report: dict, out_dir: Path) -> None:
         tmp.write_text(markdown(report))
 
 
-__all__ = ["StyleSet", "evaluate_style", "dance_clips", "markdown", "write"]
+__all__ = ["StyleSet", "evaluate_style", "dance_clips", "other_music", "markdown", "write"]
