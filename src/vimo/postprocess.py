@@ -18,6 +18,7 @@ import torch
 
 from vimo.geometry.rotations import minimal_rotation
 from vimo.motion import Motion
+from vimo.representation import CONTACTS
 from vimo.skeleton import SMPL
 
 # (hip, knee, ankle, (ankle and toe contact channels)) per leg: either part on the ground pins the ankle.
@@ -48,9 +49,10 @@ def smooth_vectors(x: torch.Tensor, sigma: float) -> torch.Tensor:
         raise ValueError(f"smoothing sigma must be >= 0, got {sigma}")
     if sigma == 0 or x.shape[-2] < 2:
         return x
-    smoothed = scipy.ndimage.gaussian_filter1d(x[..., 4:].double().cpu().numpy(), sigma, axis=-2, mode="nearest")
+    motion = slice(CONTACTS.stop, None)  # root and rotations
+    smoothed = scipy.ndimage.gaussian_filter1d(x[..., motion].double().cpu().numpy(), sigma, axis=-2, mode="nearest")
     out = x.clone()
-    out[..., 4:] = torch.from_numpy(smoothed).to(x.dtype)
+    out[..., motion] = torch.from_numpy(smoothed).to(x.device, x.dtype)
     return out
 
 

@@ -24,7 +24,7 @@ from vimo.motion import Motion, facing_yaw
 from vimo.pipeline import FPS, GenerationConfig, Known, ViMo, sample_sequence
 from vimo.postprocess import smooth_vectors
 from vimo.render import CameraPath, Figure, MannequinStyle, SceneStyle, render_frames
-from vimo.representation import from_vector, split, to_vector
+from vimo.representation import CONTACTS, from_vector, split, to_vector
 from vimo.stitching import world_from_canonical
 from vimo.video.writer import write_video
 
@@ -92,7 +92,8 @@ def smooth_joins(generated: torch.Tensor, keep: np.ndarray, width: int = 6, sigm
     smoothed = smooth_vectors(generated.double(), sigma)
     out = generated.clone()
     w = torch.from_numpy(weight)[:, None]
-    out[:, 4:] = ((1 - w) * generated[:, 4:].double() + w * smoothed[:, 4:]).to(generated.dtype)
+    motion = slice(CONTACTS.stop, None)
+    out[:, motion] = ((1 - w) * generated[:, motion].double() + w * smoothed[:, motion]).to(generated.dtype)
     return out
 
 
