@@ -146,6 +146,18 @@ def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, t
     assert jitter(soft.joints()[None]) < 0.5 * jitter(raw.joints()[None])
     with pytest.raises(VimoError, match="--smooth"):
         smoothed.generate(feats, 60, replace(cfg_gen, smooth=-1.0))
+    # dances are finished as video motions are: grounded and foot-locked on their predicted contacts
+    from vimo.data.synthetic import walking_motion
+    from vimo.eval.metrics import foot_skating
+    from vimo.representation import to_vector
+
+    m = walking_motion(90)  # its stance foot slides 1-3 cm a frame; label stance (< 4 cm/frame) as contact
+    step = np.linalg.norm(np.diff(m.joints()[:, [7, 8, 10, 11]], axis=0), axis=-1)
+    m = replace(m, contacts=(np.concatenate([step, step[-1:]]) < 0.04).astype(np.float32))
+    walk = torch.from_numpy(to_vector(m))[None]
+    free, locked = smoothed.finish(walk, foot_lock=False)[0], smoothed.finish(walk)[0]
+    assert foot_skating(locked.joints(), free.contacts) < 0.5 * foot_skating(free.joints(), free.contacts)
+    assert abs(locked.joints()[..., 1].min()) < 0.05  # on the floor
 
     monkeypatch.setenv("HOME", str(tmp_path))  # the feature cache goes under ~/.cache
     song = tmp_path / "song.wav"

@@ -38,7 +38,6 @@ from vimo.eval.distribution import bootstrap_ci, diversity, fid
 from vimo.eval.features import kinetic_features, manual_features
 from vimo.eval.metrics import jitter
 from vimo.io.atomic import atomic_path
-from vimo.postprocess import smooth_vectors
 from vimo.representation import DIM, canonicalize_vectors
 from vimo.training.batches import window_joints
 from vimo.training.dance import beat_alignment_scores
@@ -64,8 +63,8 @@ def features(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @torch.no_grad()
 def dance_clips(model: DanceModel, music: torch.Tensor, *, steps: int, seed: int, chunk: int = 32) -> np.ndarray:
-    """One dance (W frames) per raw music-feature clip (N, W, 35) -> joints (N, W, 24, 3), smoothed in time as
-    ``vimo dance generate`` smooths them (the bundle's ``smooth``)."""
+    """One dance (W frames) per raw music-feature clip (N, W, 35) -> joints (N, W, 24, 3), finished as ``vimo
+    dance generate`` finishes them (smoothed, grounded, foot-locked: :meth:`DanceModel.finish`)."""
     out = []
     gen = torch.Generator().manual_seed(seed)
     net = model.model.eval()
@@ -74,8 +73,8 @@ def dance_clips(model: DanceModel, music: torch.Tensor, *, steps: int, seed: int
         b, w = cond.shape[:2]
         z = sample(net, DDIMScheduler(), (b, w, DIM), cond=net.encode_condition(cond), null=net.null_condition(b, w),
                    guidance=model.guidance, steps=steps, generator=gen)  # fmt: skip
-        out.append(window_joints(smooth_vectors(model.normalizer.decode(z.float()), model.smooth))[0].numpy())
-    return np.concatenate(out)
+        out.extend(m.joints() for m in model.finish(model.normalizer.decode(z.float())))
+    return np.stack(out)
 
 
 def _clips(pairs, window: int, limit: int) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
