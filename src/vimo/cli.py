@@ -1123,6 +1123,7 @@ def dance_generate(
     smooth: Annotated[
         float | None, typer.Option(help="Temporal smoothing, Gaussian sigma in frames (default: the model's; 0: off).")
     ] = None,
+    foot_lock: Annotated[bool, typer.Option(help="Pin feet on predicted contact frames (IK).")] = True,
     formats: Annotated[str, typer.Option(help="Comma-separated: npz, bvh, glb.")] = "npz,bvh",
     preview: Annotated[bool, typer.Option(help="Write preview.mp4 (with the music).")] = True,
 ) -> None:
@@ -1151,7 +1152,8 @@ def dance_generate(
     feats, audio = cached_music_features(music)
     ensure_writable_dir(out)
     frames = len(feats) if seconds is None else min(len(feats), int(round(seconds * FPS)))
-    config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth)
+    config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth,
+                              foot_lock=foot_lock)  # fmt: skip
     with console.status(f"dancing {frames / FPS:.1f} s of {music.name}..."):
         motions = dance.generate(feats, frames, config)
     for i, motion in enumerate(motions):

@@ -163,7 +163,8 @@ def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, t
     song = tmp_path / "song.wav"
     soundfile.write(str(song), _loops()[0].audio, SR)
     result = CliRunner().invoke(app, ["dance", "generate", "--music", str(song), "--model", str(tmp_path / "dance"),
-                                      "-o", str(tmp_path / "out"), "--steps", "2", "--seconds", "1.5"])  # fmt: skip
+                                      "-o", str(tmp_path / "out"), "--steps", "2", "--seconds", "1.5",
+                                      "--no-foot-lock"])  # fmt: skip
     assert result.exit_code == 0, result.output
     joints = np.load(tmp_path / "out" / "motion.npz")["joints"]
     assert joints.shape == (45, 24, 3) and np.isfinite(joints).all()
