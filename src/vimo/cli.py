@@ -941,6 +941,7 @@ app.add_typer(dance_app, name="dance")
 
 
 @dance_app.callback(invoke_without_command=True)
+@user_errors
 def dance_main(
     ctx: typer.Context,
     music: Annotated[Path | None, typer.Option(help="Song to dance to (as `vimo dance generate --music`).")] = None,
@@ -950,17 +951,16 @@ def dance_main(
 ) -> None:
     """Dance to a song: `vimo dance --music SONG -o OUT [--style STYLE] [--seconds N]` is `vimo dance generate`
     with its defaults; the subcommands below build and train the music-to-dance model."""
+    given = any(v is not None for v in (music, out, style, seconds))
     if ctx.invoked_subcommand is not None:
-        if music is not None or out is not None or style is not None or seconds is not None:
-            console.print("[red]error:[/red] --music/--out/--style/--seconds go after `generate` with a subcommand")
-            raise typer.Exit(2)
+        if given:
+            raise VimoError("--music/--out/--style/--seconds go after `generate` with a subcommand")
         return
+    if not given:
+        console.print(ctx.get_help())
+        raise typer.Exit(0)
     if music is None or out is None:
-        if music is None and out is None and style is None and seconds is None:
-            console.print(ctx.get_help())
-            raise typer.Exit(0)
-        console.print("[red]error:[/red] vimo dance needs both --music SONG and -o OUTDIR")
-        raise typer.Exit(2)
+        raise VimoError("vimo dance needs both --music SONG and -o OUTDIR")
     dance_generate(music=music, out=out, style=style, seconds=seconds)
 
 
