@@ -298,7 +298,9 @@ def validate_dance(model: Denoiser, cache: WindowCache, pairs: Pairs, cfg: Dance
         val = pairs.split(False)
     val = val[torch.linspace(0, len(val) - 1, min(cfg.val_windows, len(val))).round().long()]
     raw = pairs.features[val, 0].float()
-    shuffled = raw.roll(1, 0)
+    # another window's music: half-way round the (evenly spread) windows, so from another take; the next window
+    # along often overlaps this one, and its soundtrack was built on nearly the same beats
+    shuffled = raw.roll(max(1, len(raw) // 2), 0)
     own = sample_dances(model, cache, pairs.normalize(raw), steps=cfg.val_steps, guidance=cfg.guidance, seed=1234)
     other = sample_dances(model, cache, pairs.normalize(shuffled), steps=cfg.val_steps, guidance=cfg.guidance,
                           seed=1234)  # fmt: skip
