@@ -1169,8 +1169,13 @@ def dance_generate(
 @app.command("stylize")
 @user_errors
 def stylize_cmd(
-    videos: Annotated[list[Path], typer.Option("--videos", help="Dance videos of the style (repeat the option).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Style folder to write.")],
+    videos: Annotated[
+        list[Path] | None, typer.Option("--videos", help="Dance videos of the style: --videos A B C (or repeated).")
+    ] = None,
+    more: Annotated[
+        list[Path] | None, typer.Argument(metavar="VIDEOS", help="Videos, with or without --videos before them.")
+    ] = None,
     method: Annotated[
         str, typer.Option(help="zeroconv (frozen base + adapters) or finetune (all weights).")
     ] = "zeroconv",
@@ -1185,11 +1190,15 @@ def stylize_cmd(
 ) -> None:
     """Learn a dance style from a few videos (few-shot stylisation of the music-to-dance model).
 
-    Example: vimo stylize --videos a.mp4 --videos b.mp4 -o styles/mine --method zeroconv
+    Example: vimo stylize --videos a.mp4 b.mp4 c.mp4 -o styles/mine --method zeroconv
     """
     from rich.progress import Progress
 
     from vimo.apps.stylize import StylizeConfig, stylize
+
+    videos = [*(videos or []), *(more or [])]
+    if not videos:
+        raise VimoError("no videos: vimo stylize --videos A.mp4 B.mp4 ... -o STYLE")
 
     config = StylizeConfig(method=method, steps=steps, samples=samples, min_pck=min_pck, seed=seed)
     with Progress(console=console, transient=True) as bar:

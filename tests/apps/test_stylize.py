@@ -163,3 +163,21 @@ def test_the_shuffled_music_control_never_pairs_a_clip_with_its_own_music():
     single = [s for s in sources if s.startswith("v/c0/")]
     order = other_music(single)
     assert all(single[j].split("#")[0] != single[i].split("#")[0] for i, j in enumerate(order))
+
+
+def test_stylize_command_takes_the_videos_after_one_videos_flag(setup, tmp_path):
+    from vimo.apps.stylize import DEFAULT_LOOPS
+
+    if not DEFAULT_LOOPS.is_dir():
+        pytest.skip(f"needs ../shared (the CC0 loops in {DEFAULT_LOOPS})")
+    root, videos, _ = setup
+    out = tmp_path / "style"
+    # the form, `--videos V1 V2`, with the shipped keypoint model building the motions
+    result = CliRunner().invoke(app, ["stylize", "--videos", str(videos / "loud.mp4"), str(videos / "silent.mp4"),
+                                      "-o", str(out), "--base", str(root / "base"), "--steps", "2", "--samples", "1",
+                                      "--min-pck", "0"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "style.json").read_text())["info"]["style"]
+    assert len(info["videos"]) == 2 and info["method"] == "zeroconv"
+    none = CliRunner().invoke(app, ["stylize", "-o", str(tmp_path / "none")])
+    assert none.exit_code == 2 and "no videos" in none.output
