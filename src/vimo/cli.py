@@ -1214,7 +1214,7 @@ def stylize_cmd(
         f"{out}: {report.motions} motions from {report.videos} video(s), {report.pairs} music pairs; "
         f"final loss {report.final_loss:.3f}; seconds {report.seconds}"
     )
-    console.print(f"dance in this style: vimo dance generate --style {out} --music SONG -o OUT")
+    console.print(f"dance in this style: vimo dance --style {out} --music SONG -o OUT")
 
 
 @app.command("demo")
