@@ -135,3 +135,17 @@ def test_export_bundle_round_trip(tmp_path):
     assert res.exit_code == 0, res.output
     loaded = ViMo.load(tmp_path / "w" / "m")
     assert loaded.info["step"] == 2 and loaded.model.cfg.width == CONFIGS["tiny"].width
+
+
+def test_generation_reports_progress_per_window(tiny_bundle, keypoints_file):
+    from vimo.keypoints import Keypoints2D
+    from vimo.pipeline import GenerationConfig, ViMo, generate
+    from vimo.stitching import window_starts
+
+    vimo = ViMo.load(tiny_bundle)
+    kp = Keypoints2D.from_json(keypoints_file)
+    calls = []
+    config = GenerationConfig(steps=2)
+    generate(vimo, kp, config, progress=lambda done, total: calls.append((done, total)))
+    n = len(window_starts(kp.num_frames, vimo.model.cfg.max_frames, config.overlap))
+    assert n > 1 and calls == [(i + 1, n) for i in range(n)]

@@ -343,9 +343,17 @@ def run(
         ensure_writable_dir(out)
         with progress_bar() as bar:
             task = bar.add_task("extracting 2D poses", total=None)
+            windows: list = []  # the generation's bar, added when generation starts
+
+            def generating(done: int, total: int) -> None:
+                if not windows:
+                    windows.append(bar.add_task("generating 3D motion (windows)", total=total))
+                bar.update(windows[0], completed=done, total=total)
+
             report = run_video(source, out, weights=weights, generation=generation, start=start,
                                end=end, person=person, formats=fmt, preview=preview,
-                               progress=lambda d, t: bar.update(task, completed=d, total=t))  # fmt: skip
+                               progress=lambda d, t: bar.update(task, completed=d, total=t),
+                               generation_progress=generating)  # fmt: skip
         best = report["samples"][report["best_sample"]]
         console.print(f"{out}: {report['frames']} frames; best sample #{report['best_sample']} fidelity "
                       f"{best['fidelity_pck']}; timings {report['timings_s']}")  # fmt: skip
@@ -357,7 +365,9 @@ def run(
     ensure_writable_dir(out)
     bundle = load_model(weights)
     t1 = time.time()
-    generated = generate_any(bundle, kp, generation)
+    with progress_bar() as bar:
+        task = bar.add_task("generating 3D motion (windows)", total=None)
+        generated = generate_any(bundle, kp, generation, lambda d, t: bar.update(task, completed=d, total=t))
     t2 = time.time()
     w = guidance if guidance is not None else getattr(bundle, "guidance", None)
     sigma = smooth if smooth is not None else getattr(bundle, "smooth", None)
@@ -1154,8 +1164,9 @@ def dance_generate(
     frames = len(feats) if seconds is None else min(len(feats), int(round(seconds * FPS)))
     config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth,
                               foot_lock=foot_lock)  # fmt: skip
-    with console.status(f"dancing {frames / FPS:.1f} s of {music.name}..."):
-        motions = dance.generate(feats, frames, config)
+    with progress_bar() as bar:
+        task = bar.add_task(f"dancing {frames / FPS:.1f} s of {music.name} (windows)", total=None)
+        motions = dance.generate(feats, frames, config, lambda d, t: bar.update(task, completed=d, total=t))
     for i, motion in enumerate(motions):
         folder = out if i == 0 else out / f"sample_{i}"
         for f in write_motion(motion, folder, fmts):

@@ -23,7 +23,7 @@ from vimo.errors import VimoError
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion
 from vimo.music.features import FEATURE_DIM, FPS, SR
-from vimo.pipeline import GenerationConfig, ViMo, sample_sequence
+from vimo.pipeline import GenerationConfig, Progress, ViMo, sample_sequence
 from vimo.postprocess import DEFAULT_SMOOTH, smooth_vectors
 from vimo.postprocess import foot_lock as lock_feet
 from vimo.representation import Normalizer, from_vector
@@ -76,15 +76,16 @@ class DanceModel:
             raise VimoError(f"music features must be (T, {FEATURE_DIM}), got {tuple(f.shape)}")
         return (f - self.music_mean) / self.music_std
 
-    def generate(self, features: np.ndarray | None, num_frames: int, config: GenerationConfig) -> list[Motion]:
+    def generate(self, features: np.ndarray | None, num_frames: int, config: GenerationConfig,
+                 progress: Progress | None = None) -> list[Motion]:  # fmt: skip
         """K dances (grounded, 30 fps) for music features (T, 35) — or unconditional when None; smoothed in time
-        with ``config.smooth`` (default: the bundle's)."""
+        with ``config.smooth`` (default: the bundle's); ``progress(done, total)`` counts the windows."""
         if num_frames < 2:
             raise VimoError(f"the music is too short: {num_frames} frame(s) at {FPS} fps")
         sigma = config.smoothing(self.smooth)
         cond = None if features is None else self.condition(features[:num_frames])
         vimo = ViMo(self.model, self.normalizer, guidance=self.guidance)
-        out = sample_sequence(vimo, cond, num_frames, config)
+        out = sample_sequence(vimo, cond, num_frames, config, progress=progress)
         return self.finish(out, smooth=sigma, foot_lock=config.foot_lock)
 
     def finish(self, vectors: torch.Tensor, *, smooth: float | None = None, foot_lock: bool = True) -> list[Motion]:

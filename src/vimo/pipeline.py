@@ -10,6 +10,7 @@ Inputs shorter than W are padded and the padded frames masked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,9 @@ from vimo.stitching import blend, fade_weights, window_starts, world_from_canoni
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "vimo-small"
 FPS = 30.0
+
+
+Progress = Callable[[int, int], None]  # (done, total)
 
 
 @dataclass
@@ -145,9 +149,15 @@ def harmonize(x: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def sample_sequence(
-    vimo: ViMo, cond_all: torch.Tensor | None, num_frames: int, config: GenerationConfig, known: Known | None = None
+    vimo: ViMo,
+    cond_all: torch.Tensor | None,
+    num_frames: int,
+    config: GenerationConfig,
+    known: Known | None = None,
+    progress: Progress | None = None,
 ) -> torch.Tensor:
     """(K, T, 151) motion vectors in metres (world frame) for a condition (T, 54) or None (unconditional).
+    ``progress(done, total)`` is called after each window.
 
     Windows overlap by ``config.overlap`` frames; in each window, the known frames (the previous window's
     overlap, minus the last ``fade`` frames, and any ``known`` frames) are inpainting constraints, expressed
@@ -162,7 +172,7 @@ def sample_sequence(
     out = torch.zeros(k, num_frames, DIM)
     starts = window_starts(num_frames, window, config.overlap)
     prev_end = 0
-    for s in starts:
+    for i, s in enumerate(starts):
         length = min(window, num_frames - s)
         pad = torch.zeros(k, window, dtype=torch.bool, device=device)
         pad[:, length:] = True
@@ -200,6 +210,8 @@ def sample_sequence(
             x[:, :overlap] = blend(out[:, s:prev_end], x[:, :overlap], fade_weights(overlap, config.fade))
         out[:, s : s + length] = x
         prev_end = s + length
+        if progress is not None:
+            progress(i + 1, len(starts))
     if known is not None:
         out[:, known.mask] = known.values[known.mask]
     return out
@@ -221,10 +233,11 @@ def load_model(prefix: str | Path, *, device: str | torch.device = "cpu"):
     return ViMo.load(prefix, device=device)
 
 
-def generate_any(model, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig()) -> Generated:
+def generate_any(model, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig(),
+                 progress: Progress | None = None) -> Generated:  # fmt: skip
     """:func:`generate` for a ViMo bundle; the baseline's single deterministic answer for a lifter."""
     if isinstance(model, ViMo):
-        return generate(model, keypoints, config)
+        return generate(model, keypoints, config, progress)
     from vimo.lifter import lift_generated
 
     if config.samples != 1:
@@ -233,8 +246,10 @@ def generate_any(model, keypoints: Keypoints2D, config: GenerationConfig = Gener
 
 
 @torch.no_grad()
-def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig()) -> Generated:
-    """K plausible motions for a 2D keypoint sequence of any length (resampled to 30 fps)."""
+def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig(),
+             progress: Progress | None = None) -> Generated:  # fmt: skip
+    """K plausible motions for a 2D keypoint sequence of any length (resampled to 30 fps); ``progress(done,
+    total)`` counts the windows sampled."""
     if config.samples < 1:
         raise VimoError(f"--samples must be at least 1, got {config.samples}")
     kp = keypoints.resample(FPS) if abs(keypoints.fps - FPS) > 1e-6 else keypoints
@@ -243,7 +258,7 @@ def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = Gene
         raise VimoError(f"keypoints have {num_frames} frame(s); at least 2 are needed")
     cond_all = normalize_keypoints(torch.from_numpy(kp.data), vimo.norm_config).to(vimo.device)  # (T, 54)
     sigma = config.smoothing(vimo.smooth)
-    out = smooth_vectors(sample_sequence(vimo, cond_all, num_frames, config), sigma)
+    out = smooth_vectors(sample_sequence(vimo, cond_all, num_frames, config, progress=progress), sigma)
     k = config.samples
 
     # The model never sees the floor: put the feet on y = 0 (median lowest joint on contact frames).

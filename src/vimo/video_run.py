@@ -109,8 +109,10 @@ def run_video(
     formats: tuple[str, ...] = DEFAULT_FORMATS,
     preview: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    generation_progress: Callable[[int, int], None] | None = None,
 ) -> dict:
-    """Run the whole job on a video; returns the report (also written to OUT/report.json)."""
+    """Run the whole job on a video; returns the report (also written to OUT/report.json). ``progress``
+    counts the frames read, ``generation_progress`` the windows sampled."""
     ensure_writable_dir(out)
     timings = {}
     t0 = time.perf_counter()
@@ -123,7 +125,7 @@ def run_video(
         timings["extract_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         model = loading.result()
-    generated = generate_any(model, extraction.keypoints, generation)
+    generated = generate_any(model, extraction.keypoints, generation, generation_progress)
     release_freed_memory()
     timings["generate_s"] = time.perf_counter() - t0
     report = {
