@@ -61,6 +61,22 @@ def progress_bar() -> Progress:
     )  # fmt: skip
 
 
+GENERATING = "generating 3D motion (windows)"
+
+
+def task_progress(bar: Progress, label: str):
+    """A ``progress(done, total)`` callback that adds ``label``'s task to ``bar`` on its first call (so a job
+    that fails before this stage shows no bar for it) and then moves it."""
+    task: list = []
+
+    def update(done: int, total: int) -> None:
+        if not task:
+            task.append(bar.add_task(label, total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    return update
+
+
 @data_app.command("preview-camera")
 @user_errors
 def data_preview_camera(
@@ -343,17 +359,10 @@ def run(
         ensure_writable_dir(out)
         with progress_bar() as bar:
             task = bar.add_task("extracting 2D poses", total=None)
-            windows: list = []  # the generation's bar, added when generation starts
-
-            def generating(done: int, total: int) -> None:
-                if not windows:
-                    windows.append(bar.add_task("generating 3D motion (windows)", total=total))
-                bar.update(windows[0], completed=done, total=total)
-
             report = run_video(source, out, weights=weights, generation=generation, start=start,
                                end=end, person=person, formats=fmt, preview=preview,
                                progress=lambda d, t: bar.update(task, completed=d, total=t),
-                               generation_progress=generating)  # fmt: skip
+                               generation_progress=task_progress(bar, GENERATING))  # fmt: skip
         best = report["samples"][report["best_sample"]]
         console.print(f"{out}: {report['frames']} frames; best sample #{report['best_sample']} fidelity "
                       f"{best['fidelity_pck']}; timings {report['timings_s']}")  # fmt: skip
@@ -366,8 +375,7 @@ def run(
     bundle = load_model(weights)
     t1 = time.time()
     with progress_bar() as bar:
-        task = bar.add_task("generating 3D motion (windows)", total=None)
-        generated = generate_any(bundle, kp, generation, lambda d, t: bar.update(task, completed=d, total=t))
+        generated = generate_any(bundle, kp, generation, task_progress(bar, GENERATING))
     t2 = time.time()
     w = guidance if guidance is not None else getattr(bundle, "guidance", None)
     sigma = smooth if smooth is not None else getattr(bundle, "smooth", None)
@@ -1165,8 +1173,7 @@ def dance_generate(
     config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth,
                               foot_lock=foot_lock)  # fmt: skip
     with progress_bar() as bar:
-        task = bar.add_task(f"dancing {frames / FPS:.1f} s of {music.name} (windows)", total=None)
-        motions = dance.generate(feats, frames, config, lambda d, t: bar.update(task, completed=d, total=t))
+        motions = dance.generate(feats, frames, config, task_progress(bar, f"dancing {music.name} (windows)"))
     for i, motion in enumerate(motions):
         folder = out if i == 0 else out / f"sample_{i}"
         for f in write_motion(motion, folder, fmts):
