@@ -1,0 +1,75 @@
+"""`vimo complete`: video-guided motion completion and transitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vimo.cli.root import (
+    StepsOpt,
+    WeightsOpt,
+    app,
+    console,
+    user_errors,
+)
+from vimo.errors import VimoError
+
+
+@app.command("complete")
+@user_errors
+def complete_cmd(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
+    motion: Annotated[Path | None, typer.Option(help="Motion to complete (.npz, .bvh, .bvh.gz, .pkl).")] = None,
+    keep: Annotated[str | None, typer.Option(help="Frames to keep: '0-2.5,6-8' seconds or 'f0-f75'.")] = None,
+    blend: Annotated[tuple[Path, Path] | None, typer.Option(help="Two motions: A then B.")] = None,
+    at: Annotated[float | None, typer.Option(help="With --blend: transition time (s).")] = None,
+    gap: Annotated[float, typer.Option(help="With --blend: generated transition length (s).")] = 1.0,
+    video: Annotated[Path | None, typer.Option(help="Video guiding the generated frames.")] = None,
+    keypoints: Annotated[Path | None, typer.Option(help="2D keypoints guiding the generated frames.")] = None,
+    resample: Annotated[int, typer.Option(help="RePaint-style resampling per step (1 = off).")] = 1,
+    seed: Annotated[int, typer.Option()] = 0,
+    steps: StepsOpt = 50,
+    weights: WeightsOpt = None,
+) -> None:
+    """Video-guided motion completion: keep some frames, generate the rest to follow a video (or freely).
+
+    Example: vimo complete --motion walk.npz --keep 0-2,5-8 --video dance.mp4 -o out/
+    """
+    from vimo.apps.completion import blend_motions, complete, parse_ranges, write_completion_preview
+    from vimo.data.mocap import load_motion
+    from vimo.export import ensure_writable_dir, write_motion
+    from vimo.io.keypoint_formats import read_keypoints
+    from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo
+
+    if (motion is None) == (blend is None):
+        raise VimoError("give either --motion with --keep (completion) or --blend A B with --at (transition)")
+    if motion is not None and keep is None:
+        raise VimoError("--motion needs --keep RANGES (the frames to keep)")
+    if blend is not None and at is None:
+        raise VimoError("--blend A B needs --at SECONDS")
+    if video is not None and keypoints is not None:
+        raise VimoError("give --video or --keypoints, not both")
+    ensure_writable_dir(out)
+    kp = read_keypoints(keypoints) if keypoints is not None else None
+    if video is not None:
+        from vimo.video.extract import extract_keypoints
+
+        with console.status("extracting 2D poses from the video..."):
+            kp = extract_keypoints(video).keypoints
+    vimo = ViMo.load(weights or DEFAULT_WEIGHTS)
+    config = GenerationConfig(seed=seed, steps=steps, resample=resample)
+    with console.status("generating..."):
+        if motion is not None:
+            m = load_motion(motion)
+            result = complete(vimo, m, parse_ranges(keep, m.num_frames), kp, config)
+        else:
+            result = blend_motions(vimo, load_motion(blend[0]), load_motion(blend[1]), at, gap=gap, keypoints=kp,
+                                   config=config)  # fmt: skip
+        write_motion(result.motion, out)
+        write_completion_preview(result, out / "preview.mp4")
+    console.print(
+        f"{out}: {len(result.motion)} frames, {int(result.kept.sum())} kept, {int((~result.kept).sum())} "
+        "generated; preview.mp4 shows kept (blue) and generated (orange)"
+    )

@@ -1,0 +1,97 @@
+"""`vimo data`: prepare training caches, preview the camera simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vimo.cli.root import (
+    app,
+    console,
+    progress_bar,
+    user_errors,
+)
+from vimo.errors import VimoError
+
+data_app = typer.Typer(help="Motion data: prepare training caches, preview the camera simulator.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("preview-camera")
+@user_errors
+def data_preview_camera(
+    motion: Annotated[Path, typer.Argument(help="Motion file (.bvh, .bvh.gz, .npz, .pkl).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output .mp4 or .gif.")],
+    regime: Annotated[str, typer.Option(help="static, moving, montage or tracking.")] = "moving",
+    seed: Annotated[int, typer.Option()] = 0,
+    seconds: Annotated[float, typer.Option(help="Length to preview.")] = 10.0,
+) -> None:
+    """Film a motion with the casual-camera simulator; write the 2D output next to the 3D truth.
+
+    Example: vimo data preview-camera ../shared/data/mocap/cmu/atelier_01-09/05/05_02.bvh.gz -o cam.mp4 --regime montage
+    """
+    import numpy as np
+
+    from vimo.data.camera_sim import Regime, simulate
+    from vimo.data.markers import motion_markers
+    from vimo.data.mocap import load_motion
+    from vimo.data.preview import write_camera_preview
+    from vimo.training.batches import CASUAL_SIM_CONFIG
+
+    try:
+        chosen = Regime(regime)
+    except ValueError:
+        raise VimoError(f"unknown --regime {regime!r}; choose one of {', '.join(r.value for r in Regime)}") from None
+    m = load_motion(motion)[: int(seconds * 30)]
+    sim = simulate(motion_markers(m), regime=chosen, config=CASUAL_SIM_CONFIG, rng=np.random.default_rng(seed))
+    path = write_camera_preview(m.joints(), sim, out)
+    console.print(f"wrote {path} ({len(m)} frames, cuts at {list(sim.cut_frames)})")
+
+
+@data_app.command("prepare")
+@user_errors
+def data_prepare(
+    sources: Annotated[list[Path], typer.Argument(help="Motion files or folders (.bvh, .bvh.gz, .npz, .pkl).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Cache directory.")],
+    stride: Annotated[int, typer.Option(help="Frames between window starts.")] = 30,
+    window: Annotated[int, typer.Option(help="Frames per window (30 fps).")] = 150,
+    mirror: Annotated[bool, typer.Option(help="Add left/right mirrored copies.")] = True,
+    workers: Annotated[int, typer.Option(help="Parallel import processes.")] = 2,
+) -> None:
+    """Build a cache of canonical 150-frame windows with train/val/test splits.
+
+    Example: vimo data prepare ../shared/data/mocap -o data/cache
+    """
+    from rich.table import Table
+
+    from vimo.data.prepare import PrepareConfig, prepare
+
+    with progress_bar() as bar:
+        task = bar.add_task("importing motion files", total=None)
+        summary = prepare(
+            sources, out, config=PrepareConfig(window=window, stride=stride, mirror=mirror), workers=workers,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    if summary.up_to_date:
+        console.print(f"{out}: up to date (same sources, code version and parameters)")
+    table = Table(title=f"{out}: {summary.files} files")
+    table.add_column("category")
+    table.add_column("minutes", justify="right")
+    for cat, minutes in sorted(summary.minutes_by_category.items(), key=lambda kv: -kv[1]):
+        table.add_row(cat, f"{minutes:.1f}")
+    console.print(table)
+    splits = Table(title="splits")
+    for col in ("split", "minutes", "windows"):
+        splits.add_column(col, justify="right")
+    for split in ("train", "val", "test"):
+        splits.add_row(
+            split,
+            f"{summary.minutes_by_split.get(split, 0):.1f}",
+            str(summary.windows_by_split.get(split, 0)),
+        )
+    console.print(splits)
+    console.print(f"{summary.too_short} files shorter than one window; {len(summary.failed)} failed")
+    for name, reason in list(summary.failed.items())[:10]:
+        console.print(f"  failed: {name}: {reason}")

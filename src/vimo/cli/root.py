@@ -1,0 +1,117 @@
+"""The root ``vimo`` typer app and what every command group shares: one-line user errors, progress bars, the
+common options and the signal handling of the training commands."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from vimo.errors import VimoError
+
+console = Console(stderr=True)
+app = typer.Typer(
+    help="ViMo: plausible 3D character motion from casual videos.\n\n"
+    "Examples:\n\n"
+    "  vimo data prepare ../shared/data/mocap -o data/cache\n\n"
+    "  vimo train --config small --data data/cache --out runs/small\n\n"
+    "  vimo run keypoints.json -o out/",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def user_errors(fn):
+    """Turn VimoError (and OSError on user paths) into a one-line message and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except VimoError as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except (OSError, PermissionError) as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=console,
+    )  # fmt: skip
+
+
+GENERATING = "generating 3D motion (windows)"
+
+
+def task_progress(bar: Progress, label: str):
+    """A ``progress(done, total)`` callback that adds ``label``'s task to ``bar`` on its first call (so a job
+    that fails before this stage shows no bar for it) and then moves it."""
+    task: list = []
+
+    def update(done: int, total: int) -> None:
+        if not task:
+            task.append(bar.add_task(label, total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    return update
+
+
+# Options shared by the training commands (vimo train, vimo baseline train, vimo dance train).
+CacheOpt = Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")]
+RunDirOpt = Annotated[Path, typer.Option(help="Run directory (checkpoints, logs).")]
+ResumeOpt = Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")]
+MaxMinutesOpt = Annotated[float | None, typer.Option(help="Stop after this many minutes.")]
+ThreadsOpt = Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")]
+# ... and for the commands that sample or evaluate models
+StepsOpt = Annotated[int, typer.Option(help="DDIM steps.")]
+WeightsOpt = Annotated[Path | None, typer.Option(help="Model prefix.")]
+BaselineOpt = Annotated[
+    Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
+]
+GuidanceOpt = Annotated[float | None, typer.Option(help="Guidance (default: the model's).")]
+SplitOpt = Annotated[str, typer.Option(help="test or val.")]
+
+
+def run_training(out: Path, threads: int, fit_run) -> None:
+    """Run a training loop (``fit_run()`` -> final state) the way every `... train` command does: INFO logs,
+    ``threads`` torch threads (0: torch's default), a checkpoint and exit 130 on SIGTERM / SIGINT."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    stop_on_signals()
+    try:
+        state = fit_run()
+    except KeyboardInterrupt:
+        console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
+        raise typer.Exit(130) from None
+    console.print(f"{out}: step {state.step}, {state.wall_seconds / 3600:.2f} h of training")
+
+
+def stop_on_signals() -> None:
+    """SIGTERM / SIGINT (also when started in the background) end a training run with a checkpoint."""
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)

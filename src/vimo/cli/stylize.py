@@ -1,0 +1,66 @@
+"""`vimo stylize`: learn a dance style from a few videos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vimo.cli.root import (
+    app,
+    console,
+    user_errors,
+)
+from vimo.errors import VimoError
+
+
+@app.command("stylize")
+@user_errors
+def stylize_cmd(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Style folder to write.")],
+    videos: Annotated[
+        list[Path] | None, typer.Option("--videos", help="Dance videos of the style: --videos A B C (or repeated).")
+    ] = None,
+    more: Annotated[
+        list[Path] | None, typer.Argument(metavar="VIDEOS", help="Videos, with or without --videos before them.")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="zeroconv (frozen base + adapters) or finetune (all weights).")
+    ] = "zeroconv",
+    base: Annotated[Path, typer.Option(help="Music-to-dance base bundle.")] = Path("weights/dance-small"),
+    music: Annotated[
+        Path | None, typer.Option(help="Pair the motions with this track instead of the videos' audio.")
+    ] = None,
+    steps: Annotated[int, typer.Option(help="Adaptation steps.")] = 300,
+    samples: Annotated[int, typer.Option(help="Motions generated per 5 s clip.")] = 3,
+    min_pck: Annotated[float, typer.Option(help="Keep motions whose 2D fidelity (PCK) is at least this.")] = 0.5,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Learn a dance style from a few videos (few-shot stylisation of the music-to-dance model).
+
+    Example: vimo stylize --videos a.mp4 b.mp4 c.mp4 -o styles/mine --method zeroconv
+    """
+    from rich.progress import Progress
+
+    from vimo.apps.stylize import StylizeConfig, stylize
+
+    videos = [*(videos or []), *(more or [])]
+    if not videos:
+        raise VimoError("no videos: vimo stylize --videos A.mp4 B.mp4 ... -o STYLE")
+
+    config = StylizeConfig(method=method, steps=steps, samples=samples, min_pck=min_pck, seed=seed)
+    with Progress(console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        report = stylize(videos, out, base=base, music=music, config=config, progress=progress)
+    console.print(
+        f"{out}: {report.motions} motions from {report.videos} video(s), {report.pairs} music pairs; "
+        f"final loss {report.final_loss:.3f}; seconds {report.seconds}"
+    )
+    console.print(f"dance in this style: vimo dance --style {out} --music SONG -o OUT")
