@@ -13,6 +13,9 @@ from vimo.geometry.kinematics import FKResult, forward_kinematics, frame_chunks
 from vimo.geometry.rotations import rotation_about_y
 from vimo.skeleton import CONTACT_JOINTS, NUM_JOINTS, SMPL
 
+# The highest frame rate a motion or keypoint file may declare (high-speed capture reaches ~1000 fps); a larger
+# one is a unit mistake (e.g. fps written as a frame time) that would make seconds of data a single frame.
+MAX_FPS = 1000.0
 # EDGE's rule: a foot is in contact when its joint moves less than 1 cm per frame at 30 fps.
 CONTACT_SPEED_M_PER_S = 0.01 * 30.0
 

@@ -131,3 +131,79 @@ def test_windows_replayed_at_a_rate_resample_the_captured_frames(tiny_cache):
     # a span longer than the sequence plays it whole
     whole = cache.batch_rows_at_rates(rows[:1], torch.tensor([3.0]))
     assert torch.allclose(whole[0, -1], canonicalize_vectors(cache.vectors[:60])[-1], atol=1e-5)
+
+
+# -- issue 18.1: the output folder is the user's until it is a cache of ours ------------------------------
+def test_a_folder_holding_anything_else_is_refused_and_left_untouched(motion_tree, tmp_path):
+    from vimo.errors import VimoError
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    with pytest.raises(VimoError, match=r"mine: holds files that are not a vimo cache \(thesis.tex\)"):
+        prepare([motion_tree], out, config=PrepareConfig(stride=50), workers=1)
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.tex"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "src"]  # no temp or .old folders
+
+
+def test_an_existing_file_as_output_is_refused_never_renamed(motion_tree, tmp_path):
+    from vimo.errors import VimoError
+
+    out = tmp_path / "notes.txt"
+    out.write_text("keep me")
+    with pytest.raises(VimoError, match="notes.txt: exists and is not a folder"):
+        prepare([motion_tree], out, config=PrepareConfig(stride=50), workers=1)
+    assert out.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "src"]
+
+
+def test_our_cache_is_swapped_for_the_new_one_and_nothing_beside_it_is_touched(motion_tree, tmp_path, monkeypatch):
+    import vimo.data.prepare as prep
+
+    out = tmp_path / "cache"
+    (tmp_path / "cache.old").mkdir()  # the user's, beside the cache: the old code removed it
+    (tmp_path / "cache.old" / "keep.txt").write_text("mine")
+    prepare([motion_tree], out, config=PrepareConfig(stride=50), workers=1)
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["kind"] == prep.CACHE_KIND and sorted(meta["files"]) == sorted(p.name for p in out.iterdir())
+    swaps = []
+    real_swap = prep.swap_dirs
+    monkeypatch.setattr(prep, "swap_dirs", lambda new, target: (swaps.append(target), real_swap(new, target)))
+    again = prepare([motion_tree], out, config=PrepareConfig(stride=25), workers=1)
+    assert swaps == [out] and not again.up_to_date
+    assert json.loads((out / "meta.json").read_text())["config"]["stride"] == 25
+    assert (tmp_path / "cache.old" / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "cache.old", "src"]
+    # a cache written before caches had a kind is still ours; one with a stray file in it is not
+    del meta["kind"], meta["files"]
+    (out / "meta.json").write_text(json.dumps(meta))
+    prepare([motion_tree], out, config=PrepareConfig(stride=50), workers=1)
+    (out / "stray.txt").write_text("x")
+    with pytest.raises(prep.VimoError, match=r"not a vimo cache \(stray.txt\)"):
+        prepare([motion_tree], out, config=PrepareConfig(stride=30), workers=1)
+
+
+def test_swap_dirs_exchanges_two_folders(tmp_path):
+    from vimo.io.atomic import swap_dirs
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "new").write_text("")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "old").write_text("")
+    swap_dirs(tmp_path / "a", tmp_path / "b")
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["new"]
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["old"]
+
+
+# -- issue 18.4: no window at all is a one-line error, not an IndexError -----------------------------------
+def test_sources_without_a_single_window_are_a_clear_error(tmp_path):
+    from vimo.errors import VimoError
+
+    write_bvh(walking_motion(64), tmp_path / "short.bvh")
+    with pytest.raises(VimoError, match=r"no motion of at least 150 frames .*short.bvh: 1 shorter, 0 failed"):
+        prepare([tmp_path / "short.bvh"], tmp_path / "cache", workers=1)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "a.bvh").write_text("hello")
+    with pytest.raises(VimoError, match=r"0 shorter, 1 failed; first failure: .*a.bvh: not a BVH file"):
+        prepare([tmp_path / "bad"], tmp_path / "cache", workers=1)
+    assert not (tmp_path / "cache").exists()

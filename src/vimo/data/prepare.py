@@ -31,10 +31,15 @@ from safetensors.torch import save_file
 from vimo.data import cmu
 from vimo.data.mocap import is_motion_file, load_motion
 from vimo.errors import VimoError
+from vimo.io.atomic import registered, swap_dirs
+from vimo.io.atomic import umask as _umask
 from vimo.representation import DIM, Normalizer, canonicalize_vectors, to_vector
 
 # Bump when anything that changes the cached numbers changes (import, retargeting, layout).
 CACHE_VERSION = "1"
+# meta.json's "kind": marks a folder as a cache this module wrote (and may replace), with "files" its manifest.
+CACHE_KIND = "vimo-window-cache"
+CACHE_FILES = ("meta.json", "sequences.safetensors", "windows.safetensors", "normalizer.safetensors")
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,38 @@ def find_motion_files(sources: list[Path]) -> list[Path]:
     return sorted(set(files))
 
 
+def check_cache_dir(out: Path) -> None:
+    """Refuse (VimoError) an output ``out`` that a cache may not replace: a file, or a folder holding anything
+    but a cache this module wrote (meta.json with its kind, or the keys of caches written before the kind
+    existed, and only the files of its manifest). A missing or empty folder is fine."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise VimoError(f"{out}: exists and is not a folder; give -o a new or empty folder (or an earlier cache)")
+    if not out.exists():
+        return
+    entries = sorted(p.name for p in out.iterdir())
+    if not entries:
+        return
+    meta = _read_meta(out / "meta.json")
+    ours = meta is not None and (meta.get("kind") == CACHE_KIND or {"cache_key", "code_version"} <= meta.keys())
+    manifest = meta.get("files", CACHE_FILES) if ours else ()
+    foreign = [name for name in entries if name not in manifest]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise VimoError(
+            f"{out}: holds files that are not a vimo cache ({shown}); give -o a new or empty folder (or an earlier "
+            "cache)"
+        )
+
+
+def _read_meta(path: Path) -> dict | None:
+    """meta.json's contents, or None where it is missing or not a JSON object."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
 def cache_key(files: list[Path], config: PrepareConfig) -> str:
     h = hashlib.sha256()
     h.update(f"v{CACHE_VERSION}|{json.dumps(asdict(config), sort_keys=True)}".encode())
@@ -104,13 +141,14 @@ def prepare(
     progress=None,
 ) -> PrepareSummary:
     """Build (or confirm up to date) the window cache at ``out``. ``progress(done, total)`` is optional."""
+    out = Path(out)
+    check_cache_dir(out)
     files = find_motion_files([Path(s) for s in sources])
     if not files:
         raise VimoError(f"no motion files (.bvh, .bvh.gz, .npz, .pkl) under {', '.join(map(str, sources))}")
     key = cache_key(files, config)
     meta_path = out / "meta.json"
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text())
+    if (meta := _read_meta(meta_path)) is not None:
         if meta.get("cache_key") == key:
             summary = PrepareSummary(**meta["summary"])
             summary.up_to_date = True
@@ -144,6 +182,13 @@ def prepare(
                 )  # fmt: skip
                 vectors.append(v.astype(np.float32))
 
+    if not vectors:
+        first = next(iter(summary.failed.items()), None)
+        why = f"; first failure: {first[1]}" if first else ""
+        raise VimoError(
+            f"no motion of at least {config.window} frames ({config.window / config.fps:g} s) under "
+            f"{', '.join(map(str, sources))}: {summary.too_short} shorter, {len(summary.failed)} failed{why}"
+        )
     write_cache(out, records, vectors, config=config, key=key, summary=summary)
     return summary
 
@@ -158,7 +203,11 @@ def write_cache(
     summary: PrepareSummary | None = None,
 ) -> PrepareSummary:
     """Write sequences (each (T, 151) at config.fps, with a record holding at least ``split`` and
-    ``frames``) as a window cache at ``out``, atomically (build beside it, then swap)."""
+    ``frames``) as a window cache at ``out``, atomically (build beside it, then swap). ``out`` must be
+    missing, empty or a cache (see :func:`check_cache_dir`); the sequences must give at least one window."""
+    check_cache_dir(out)
+    if not any(rec["frames"] >= config.window for rec in records):
+        raise VimoError(f"{out}: no sequence of at least {config.window} frames; nothing to cache")
     summary = summary or PrepareSummary(files=len(records))
     lengths = np.array([len(v) for v in vectors], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
@@ -175,29 +224,28 @@ def write_cache(
     normalizer = Normalizer.fit(canonicalize_vectors(sample))
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        save_file(
-            {"vectors": all_vectors.contiguous(), "seq_start": torch.from_numpy(starts),
-             "seq_length": torch.from_numpy(lengths)},
-            str(tmp / "sequences.safetensors"),
-        )  # fmt: skip
-        save_file(
-            {k: torch.tensor(v, dtype=torch.int64).reshape(-1, 2) for k, v in windows.items()},
-            str(tmp / "windows.safetensors"),
-        )
-        normalizer.save(tmp / "normalizer.safetensors")
-        meta = {"cache_key": key, "code_version": CACHE_VERSION, "config": asdict(config),
-                "sequences": records, "summary": asdict(summary)}  # fmt: skip
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-        if out.exists():
-            old = out.with_name(out.name + ".old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        with registered(tmp):  # removed on SIGTERM too
+            save_file(
+                {"vectors": all_vectors.contiguous(), "seq_start": torch.from_numpy(starts),
+                 "seq_length": torch.from_numpy(lengths)},
+                str(tmp / "sequences.safetensors"),
+            )  # fmt: skip
+            save_file(
+                {k: torch.tensor(v, dtype=torch.int64).reshape(-1, 2) for k, v in windows.items()},
+                str(tmp / "windows.safetensors"),
+            )
+            normalizer.save(tmp / "normalizer.safetensors")
+            meta = {"kind": CACHE_KIND, "files": list(CACHE_FILES), "cache_key": key, "code_version": CACHE_VERSION,
+                    "config": asdict(config), "sequences": records, "summary": asdict(summary)}  # fmt: skip
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; a cache is a folder like any other
+            check_cache_dir(out)  # still ours (or missing, or empty) after the minutes this took
+            if out.exists() and any(out.iterdir()):
+                swap_dirs(tmp, out)  # readers see the old cache or the new one, never none
+            else:
+                os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return summary

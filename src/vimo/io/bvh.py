@@ -20,7 +20,7 @@ from vimo.errors import InputFormatError
 from vimo.geometry.kinematics import FKResult, forward_kinematics, frame_chunks
 from vimo.geometry.rotations import euler_to_matrix, matrix_to_euler
 from vimo.io.atomic import atomic_open
-from vimo.motion import Motion
+from vimo.motion import MAX_FPS, Motion
 from vimo.skeleton import SMPL
 
 _AXES = {"X": 0, "Y": 1, "Z": 2}
@@ -169,8 +169,13 @@ def read_bvh(path: str | Path) -> BvhData:
         frame_time = float(lines[1].split(":")[1])
     except (IndexError, ValueError):
         raise InputFormatError(f"{path}: malformed MOTION header (expected 'Frames:' and 'Frame Time:')") from None
-    if frame_time <= 0:
-        raise InputFormatError(f"{path}: Frame Time must be positive, got {frame_time}")
+    if not frame_time >= 1.0 / MAX_FPS:
+        raise InputFormatError(
+            f"{path}: Frame Time {frame_time:g} s ({1.0 / frame_time if frame_time > 0 else 0:g} fps); expected at "
+            f"least {1.0 / MAX_FPS:g} s (at most {MAX_FPS:g} fps)"
+        )
+    if num_frames < 1:
+        raise InputFormatError(f"{path}: the BVH has no frames (Frames: {num_frames})")
     num_channels = sum(len(c) for c in channels)
     rows = [ln for ln in lines[2:] if ln.strip()]
     if len(rows) < num_frames:

@@ -47,6 +47,7 @@ import numpy as np
 
 from vimo.errors import InputFormatError, VimoError
 from vimo.keypoints import COCO17_NAMES, Keypoints2D
+from vimo.motion import MAX_FPS
 
 DEFAULT_FPS = 30.0
 FORMATS: tuple[str, ...] = ("auto", "vimo", "alphapose", "openpose", "coco", "mmpose")
@@ -126,6 +127,8 @@ def _load_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputFormatError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputFormatError(f"{path}: JSON nested too deeply to be a keypoint file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputFormatError(f"{path}: cannot read keypoints file ({exc})") from None
 
@@ -492,7 +495,7 @@ def read_keypoints(
             raise InputFormatError(f"{path}: a vimo keypoint file holds one person; omit person")
         rate = _resolve(kp.fps, fps, "fps", path)
         size = _resolve(kp.image_size, None if image_size is None else tuple(image_size), "image_size", path)
-        return Keypoints2D(kp.data, rate, size)
+        return _usable(Keypoints2D(kp.data, rate, size), path)
     if fmt == "openpose":
         parsed = _parse_openpose(path, doc)
     elif path.is_dir():
@@ -503,4 +506,16 @@ def read_keypoints(
         parsed = _parse_coco(doc, path)
     else:
         parsed = _parse_mmpose(doc, path)
-    return _assemble(parsed, path, fps=fps, image_size=image_size, person=person)
+    return _usable(_assemble(parsed, path, fps=fps, image_size=image_size, person=person), path)
+
+
+def _usable(kp: Keypoints2D, path: Path) -> Keypoints2D:
+    """``kp`` when a motion can follow it; InputFormatError naming ``path`` for a frame rate no video has (so
+    that seconds would shrink to one frame) or a file in which no keypoint was seen (confidence 0 throughout)."""
+    if kp.fps > MAX_FPS:
+        raise InputFormatError(f"{path}: fps {kp.fps:g} is not a video frame rate (expected at most {MAX_FPS:g})")
+    if kp.num_frames and not (kp.data[..., 2] > 0).any():
+        raise InputFormatError(
+            f"{path}: every keypoint has confidence 0 in all {kp.num_frames} frames: there is no pose to follow"
+        )
+    return kp

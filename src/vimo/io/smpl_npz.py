@@ -37,7 +37,7 @@ from vimo.geometry.kinematics import frame_chunks
 from vimo.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from vimo.io.atomic import atomic_open
 from vimo.io.bvh import Y_TO_Z_UP
-from vimo.motion import Motion
+from vimo.motion import MAX_FPS, Motion
 from vimo.skeleton import SMPL
 
 Convention = Literal["vimo", "amass", "aist"]
@@ -186,6 +186,8 @@ def _frame_rate(file_fps: float | None, fps: float | None, source: str | Path, d
     rate = file_fps if file_fps is not None else fps if fps is not None else default
     if rate is None:
         raise InputFormatError(f"{source}: the file has no frame rate (mocap_framerate); pass fps=")
+    if not 0 < rate <= MAX_FPS:
+        raise InputFormatError(f"{source}: frame rate {rate:g} fps; expected a positive rate up to {MAX_FPS:g}")
     return float(rate)
 
 
@@ -272,6 +274,10 @@ def read_smpl_npz(path: str | Path, *, fps: float | None = None) -> Motion:
     path = Path(path)
     arrays: dict[str, Any] = {}
     try:
+        if not zipfile.is_zipfile(path):  # np.load would read anything else as a .npy or a pickle
+            raise InputFormatError(
+                f"{path}: not an .npz file (an .npz is a zip archive of arrays; this is {_kind(path)})"
+            )
         with np.load(path, allow_pickle=False) as npz:
             for key in npz.files:
                 try:
@@ -281,6 +287,24 @@ def read_smpl_npz(path: str | Path, *, fps: float | None = None) -> Motion:
     except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
         raise InputFormatError(f"{path}: cannot read as .npz ({exc})") from None
     return _motion_from_arrays(arrays, path, fps)
+
+
+def _kind(path: Path) -> str:
+    """What a file that should have been an .npz looks like, from its first bytes, for error messages."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if not head:
+        return "empty"
+    if head.startswith(b"\x93NUMPY"):
+        return "a single .npy array"
+    if head[:1] == b"\x80":
+        return "a pickle"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return "binary data of another kind"
+    return "a text file"
 
 
 # -- AIST++ pickles ------------------------------------------------------------------------------------
