@@ -19,7 +19,7 @@ from vimo.io.smpl_npz import read_smpl_npz
 from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion
 from vimo.pipeline import GenerationConfig
-from vimo.video_run import run_video
+from vimo.run import RunConfig, run
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
 
@@ -36,13 +36,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for clip in clips:
         with tempfile.TemporaryDirectory() as tmp:
-            report = run_video(clip, Path(tmp), generation=GenerationConfig(steps=args.steps), preview=False)
+            report = run(clip, Path(tmp), RunConfig(generation=GenerationConfig(steps=args.steps), preview=False))
             motion = read_smpl_npz(Path(tmp) / "motion.npz")
             kp = Keypoints2D.from_json(Path(tmp) / "keypoints.json")
         markers = motion_markers(motion)
         rest = Motion(np.tile(np.eye(3, dtype=np.float32), (len(motion), 24, 1, 1)), motion.root_position, motion.fps)
         scores = [reprojection_fidelity(m, kp.data).pck for m in (markers, markers[::-1].copy(), motion_markers(rest))]
-        print(f"| {clip.relative_to(VIDEOS)} | {len(motion)} | {report['coverage']['detected']:.2f} | "
+        print(f"| {clip.relative_to(VIDEOS)} | {len(motion)} | {report.coverage['detected']:.2f} | "
               + " | ".join(f"{s:.3f}" for s in scores) + " |")  # fmt: skip
 
 

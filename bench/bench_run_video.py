@@ -21,8 +21,8 @@ from vimo.data.synthetic import walking_motion
 from vimo.demo import demo_camera
 from vimo.pipeline import GenerationConfig
 from vimo.render import render_video
+from vimo.run import RunConfig, run
 from vimo.video.extract import extract_keypoints
-from vimo.video_run import run_video
 
 
 def main() -> None:
@@ -42,8 +42,8 @@ def main() -> None:
             extract_keypoints(clip)
             extract_s = min(extract_s, time.perf_counter() - t0)
             t0 = time.perf_counter()
-            out = run_video(clip, Path(tmp) / f"out{k}", generation=GenerationConfig(steps=args.steps),
-                            preview=not args.no_preview)  # fmt: skip
+            out = run(clip, Path(tmp) / f"out{k}", RunConfig(generation=GenerationConfig(steps=args.steps),
+                                                            preview=not args.no_preview))  # fmt: skip
             if time.perf_counter() - t0 < total_s:
                 total_s, report = time.perf_counter() - t0, out
     frames = len(truth)
@@ -51,7 +51,7 @@ def main() -> None:
     print(f"fastest of {args.repeat} runs each")
     print(f"extraction alone: {extract_s:.1f} s ({frames / extract_s:.1f} frames/s)")
     print(f"vimo run (K=1, {args.steps} steps, preview={not args.no_preview}): {total_s:.1f} s")
-    print(f"stages: {report['timings_s']}")
+    print(f"stages: {report.timings_s}")
     print(f"ratio run / extraction: {total_s / extract_s:.2f} (goal <= 1.5)")
 
 

@@ -19,8 +19,8 @@ from vimo.io.smpl_npz import read_smpl_npz
 from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion
 from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig
+from vimo.run import RunConfig, run
 from vimo.skeleton import SMPL
-from vimo.video_run import run_video
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
 CLIPS = ["davis/dance-twirl.mp4", "sports2d/jumping_jacks_flip.mp4", "pose2sim/cam01.mp4", "pose2sim/cam02.mp4"]
@@ -35,7 +35,7 @@ def test_real_clip_gives_sane_motion(clip, tmp_path):
         pytest.skip(f"needs ../shared/data/videos/{clip} (absent)")
     if not DEFAULT_WEIGHTS.with_suffix(".safetensors").exists():
         pytest.skip("needs the shipped weights in weights/")
-    report = run_video(path, tmp_path, generation=GenerationConfig(steps=10), preview=False)
+    report = run(path, tmp_path, RunConfig(generation=GenerationConfig(steps=10), preview=False)).to_dict()
     motion = read_smpl_npz(tmp_path / "motion.npz")
     joints = motion.joints()
     assert np.isfinite(joints).all()

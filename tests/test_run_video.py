@@ -108,3 +108,20 @@ def test_bad_video_inputs_give_one_line_exit_2_and_leave_nothing(tiny_bundle, cl
     assert "Traceback" not in res.output
     if out.exists() and out.is_dir():
         assert not any(p.is_file() for p in out.rglob("*")), list(out.rglob("*"))
+
+
+def test_video_and_keypoint_runs_write_one_report_layout(tiny_bundle, clip, tmp_path):
+    """Issue 21.2: a video and its keypoint file give report.json files with the same keys and the same meaning
+    of "model" (the kind; the training run is under "weights")."""
+    from vimo.pipeline import GenerationConfig
+    from vimo.run import RunConfig, run
+
+    config = RunConfig(weights=tiny_bundle, generation=GenerationConfig(steps=2), preview=False)
+    run(clip, tmp_path / "video", config)
+    run(tmp_path / "video" / "keypoints.json", tmp_path / "kp", config)
+    video, kp = (json.loads((tmp_path / d / "report.json").read_text()) for d in ("video", "kp"))
+    assert set(video) == set(kp)
+    assert video["model"] == kp["model"] == "vimo" and video["weights"] == kp["weights"]
+    assert video["input_kind"] == "video" and kp["input_kind"] == "keypoints"
+    assert video["files"] == ["keypoints.json", "motion.npz", "motion.bvh", "report.json"]
+    assert kp["coverage"] is None and video["coverage"]["detected"] > 0.8

@@ -22,7 +22,7 @@ from vimo.export import ensure_writable_dir
 from vimo.io.smpl_npz import read_smpl_npz
 from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig
 from vimo.render import CameraPath, render_video
-from vimo.video_run import run_video
+from vimo.run import RunConfig, run
 from vimo.viz import contact_sheet
 
 
@@ -50,12 +50,12 @@ def run_demo(out_dir: Path, *, weights: Path = DEFAULT_WEIGHTS, seed: int = 0, s
     truth = walking_motion(int(seconds * 30))
     video = out_dir / "input.mp4"
     render_video(truth, demo_camera(motion_markers(truth), seed=seed), video, fps=30)
-    report = run_video(video, out_dir, weights=weights, generation=GenerationConfig(seed=seed))
+    report = run(video, out_dir, RunConfig(weights=weights, generation=GenerationConfig(seed=seed)))
     result = read_smpl_npz(out_dir / "motion.npz")
     n = min(len(result), len(truth))
     error = 1000 * pa_mpjpe(result.joints()[:n], truth.joints()[:n])
     sheet = contact_sheet([("truth", truth), ("ViMo", result)], out_dir / "comparison.png", frames=8)
     files = [video, out_dir / "keypoints.json", out_dir / "motion.npz", out_dir / "motion.bvh",
              out_dir / "preview.mp4", out_dir / "report.json", sheet]  # fmt: skip
-    best = report["samples"][report["best_sample"]]["fidelity_pck"]
-    return DemoResult(out_dir, error, best, report["timings_s"], files)
+    best = report.samples[report.best_sample]["fidelity_pck"]
+    return DemoResult(out_dir, error, best, report.timings_s, files)

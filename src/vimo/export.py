@@ -1,4 +1,5 @@
-"""Writing a run's outputs: motion.npz / motion.bvh (the best sample), sample_k/ folders, report.json."""
+"""Writing a run's outputs: motion.npz / motion.bvh (the best sample), sample_k/ folders, and the ownership of
+the output folder (what an earlier run wrote there, listed in its report, and nothing else, is replaced)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import math
 from pathlib import Path
 
 from vimo.errors import VimoError
-from vimo.io.atomic import atomic_open
 from vimo.io.bvh import write_bvh
 from vimo.io.gltf import write_glb
 from vimo.io.smpl_npz import write_smpl_npz
@@ -30,10 +30,15 @@ def ensure_writable_dir(path: Path) -> Path:
     return path
 
 
-def write_motion(motion: Motion, folder: Path, formats: tuple[str, ...] = DEFAULT_FORMATS) -> list[Path]:
+def check_formats(formats: tuple[str, ...]) -> None:
+    """One-line VimoError unless every one of ``formats`` is one of :data:`FORMATS`."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise VimoError(f"unknown output format(s) {unknown}; choose from {', '.join(FORMATS)}")
+
+
+def write_motion(motion: Motion, folder: Path, formats: tuple[str, ...] = DEFAULT_FORMATS) -> list[Path]:
+    check_formats(formats)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     if "npz" in formats:
@@ -47,17 +52,13 @@ def write_motion(motion: Motion, folder: Path, formats: tuple[str, ...] = DEFAUL
     return written
 
 
-def write_generated(
-    out: Path, generated: Generated, *, formats: tuple[str, ...] = DEFAULT_FORMATS, report: dict | None = None
-) -> list[Path]:
-    """The best sample as OUT/motion.*, every sample as OUT/sample_k/motion.* when K > 1, and report.json."""
+def write_generated(out: Path, generated: Generated, *, formats: tuple[str, ...] = DEFAULT_FORMATS) -> list[Path]:
+    """The best sample as OUT/motion.*, every sample as OUT/sample_k/motion.* when K > 1; the files written."""
     written = write_motion(generated.motions[generated.best], out, formats)
     if len(generated.motions) > 1:
         for k, motion in enumerate(generated.motions):
             written += write_motion(motion, out / f"sample_{k}", formats)
-    with atomic_open(out / "report.json", "w") as fh:
-        json.dump(run_report(generated, report), fh, indent=1)
-    return written + [out / "report.json"]
+    return written
 
 
 def run_report(generated: Generated, extra: dict | None = None) -> dict:
@@ -82,3 +83,36 @@ def run_report(generated: Generated, extra: dict | None = None) -> dict:
 
 def _num(x: float) -> float | None:
     return None if x is None or math.isnan(x) else round(float(x), 4)
+
+
+def previous_outputs(out: Path, report_name: str) -> list[str]:
+    """The files an earlier run wrote in ``out``: the ``files`` of its report (paths relative to ``out``).
+    Empty when there is no such report or it cannot be read (then nothing is ours to replace)."""
+    try:
+        files = json.loads((out / report_name).read_text()).get("files")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, RecursionError):
+        return []
+    return [f for f in files if isinstance(f, str)] if isinstance(files, list) else []
+
+
+def remove_stale_outputs(out: Path, previous: list[str], *, keep: list[str]) -> list[Path]:
+    """Remove the files of ``previous`` (an earlier run's, relative to ``out``) that are not in ``keep`` (this
+    run's), then the folders of theirs left empty. Only paths inside ``out`` are touched (a report naming
+    ``../x``, an absolute path or a path through a link out of ``out`` is ignored); a folder holding anything
+    else stays. Returns the files removed."""
+    root = out.resolve()
+    removed, folders = [], set()
+    for name in sorted(set(previous) - set(keep)):
+        path = out / name
+        if Path(name).is_absolute() or ".." in Path(name).parts or not path.parent.resolve().is_relative_to(root):
+            continue
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+            removed.append(path)
+        folders.update(p for p in path.parents if p.resolve() != root and p.resolve().is_relative_to(root))
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (a user's file), or gone
+            pass
+    return removed

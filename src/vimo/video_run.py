@@ -1,29 +1,21 @@
-"""``vimo run VIDEO``: extraction + generation + outputs + preview, with timings per stage.
-
-Writes into OUT: ``keypoints.json`` (the performer's cleaned 2D keypoints), the motion files of
-:func:`vimo.export.write_generated`, ``preview.mp4`` (input frames with the 2D skeleton | the 3D result
-from a fixed camera | from a follow camera) and ``report.json`` (frames, fps, coverage, fidelity,
-timings per stage, warnings).
-"""
+"""What ``vimo run VIDEO`` adds to a keypoint run (:mod:`vimo.run`): the preview (input frames with the 2D
+skeleton | the 3D result from a fixed camera | from a follow camera), drawn from the frames the pose pass
+decoded when they fit in memory."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from vimo.data.preview import draw_keypoints
-from vimo.export import DEFAULT_FORMATS, ensure_writable_dir, run_report, write_generated
-from vimo.memory import release_freed_memory
-from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, generate_any, load_model
+from vimo.motion import Motion
 from vimo.render import render_side_by_side
 from vimo.video.decode import VideoReader
-from vimo.video.extract import Extraction, extract_keypoints
+from vimo.video.extract import Extraction
 
 PANEL_HEIGHT = 360  # preview panels (render_side_by_side's default)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp")
@@ -97,54 +89,10 @@ def _overlay_frames(extraction: Extraction, height: int = PANEL_HEIGHT, kept: Pa
         yield img
 
 
-def run_video(
-    video: Path,
-    out: Path,
-    *,
-    weights: Path = DEFAULT_WEIGHTS,
-    generation: GenerationConfig = GenerationConfig(),
-    start: float | None = None,
-    end: float | None = None,
-    person: int | None = None,
-    formats: tuple[str, ...] = DEFAULT_FORMATS,
-    preview: bool = True,
-    progress: Callable[[int, int], None] | None = None,
-    generation_progress: Callable[[int, int], None] | None = None,
-) -> dict:
-    """Run the whole job on a video; returns the report (also written to OUT/report.json). ``progress``
-    counts the frames read, ``generation_progress`` the windows sampled."""
-    ensure_writable_dir(out)
-    timings = {}
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(1, thread_name_prefix="vimo-load") as pool:
-        loading = pool.submit(load_model, weights)  # while the video is read (extraction leaves a core idle)
-        kept = PanelFrames() if preview else None
-        extraction = extract_keypoints(video, start=start, end=end, person=person, progress=progress, on_frame=kept)
-        extraction.keypoints.to_json(out / "keypoints.json")
-        release_freed_memory()  # each stage's temporaries go back before the next stage (bounded peak)
-        timings["extract_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        model = loading.result()
-    generated = generate_any(model, extraction.keypoints, generation, generation_progress)
-    release_freed_memory()
-    timings["generate_s"] = time.perf_counter() - t0
-    report = {
-        "input": str(video),
-        "video": {"width": extraction.video.width, "height": extraction.video.height, "fps": extraction.video.fps},
-        "start_s": extraction.start_time,
-        "person_track": extraction.person,
-        "coverage": asdict(extraction.coverage),
-        "warnings": list(extraction.warnings),
-        "seed": generation.seed,
-        "model": model.info.get("run", str(weights)),
-        "guidance": getattr(model, "guidance", None) if generation.guidance is None else generation.guidance,
-    }
-    if preview:
-        t0 = time.perf_counter()
-        best = generated.motions[generated.best]
-        render_side_by_side(_overlay_frames(extraction, kept=kept), best, out / "preview.mp4", fps=30.0)
-        release_freed_memory()
-        timings["preview_s"] = time.perf_counter() - t0
-    report["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
-    write_generated(out, generated, formats=formats, report=report)
-    return run_report(generated, report)
+def write_run_preview(
+    extraction: Extraction, motion: Motion, path: Path, *, fps: float, kept: PanelFrames | None = None
+) -> Path:
+    """``preview.mp4`` of a video run: the input frames with the 2D skeleton | ``motion`` from a fixed camera | from
+    a follow camera. ``kept``: the panel frames kept during extraction (else the video is decoded again)."""
+    render_side_by_side(_overlay_frames(extraction, kept=kept), motion, path, fps=fps)
+    return path

@@ -14,6 +14,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -50,13 +51,34 @@ def user_errors(fn):
     return wrapper
 
 
-def progress_bar() -> Progress:
-    return Progress(
+class StageBars(Progress):
+    """Progress bars that appear with their first task: a job that fails before its first stage prints its
+    one-line error and nothing else."""
+
+    def __enter__(self) -> StageBars:
+        return self  # started by the first add_task
+
+    def add_task(
+        self, description: str, start: bool = True, total: float | None = 100.0, completed: int = 0,
+        visible: bool = True,
+    ) -> TaskID:  # fmt: skip
+        if not self.live.is_started:
+            self.start()
+        return super().add_task(description, start=start, total=total, completed=completed, visible=visible)
+
+    def stop(self) -> None:
+        if self.live.is_started:  # Progress.stop prints a blank line even when nothing was shown
+            super().stop()
+
+
+def progress_bar() -> StageBars:
+    return StageBars(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), console=console,
     )  # fmt: skip
 
 
+EXTRACTING = "extracting 2D poses"
 GENERATING = "generating 3D motion (windows)"
 
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from enum import Enum
 
 import numpy as np
 from scipy.signal import lfilter
@@ -42,6 +41,7 @@ from scipy.signal import lfilter
 from vimo.data.markers import coco_markers
 from vimo.geometry.camera import camera_orientation
 from vimo.keypoints import COCO17_FLIP, COCO17_NAMES, NUM_KEYPOINTS, Keypoints2D
+from vimo.options import Regime
 from vimo.skeleton import SMPL
 
 _LEFT_HIP, _RIGHT_HIP = COCO17_NAMES.index("left_hip"), COCO17_NAMES.index("right_hip")
@@ -49,13 +49,6 @@ _NOSE, _LEFT_EYE, _RIGHT_EYE, _LEFT_EAR, _RIGHT_EAR = (
     COCO17_NAMES.index(n) for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
 )
 _NEAR_M = 0.1  # points closer than this to the camera plane count as behind the camera
-
-
-class Regime(str, Enum):
-    STATIC = "static"
-    MOVING = "moving"
-    MONTAGE = "montage"
-    TRACKING = "tracking"
 
 
 # Frame sizes (width, height) of typical casual videos, for ``SimConfig.image_size_choices``.

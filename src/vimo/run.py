@@ -1,0 +1,249 @@
+"""One job, ``vimo run``: a video or a 2D keypoint file in, motion files, a preview and ``report.json`` out.
+
+    run(source, out, config) -> RunReport
+
+- A video: its performer's keypoints are extracted (:func:`vimo.video.extract.extract_keypoints`; the model
+  loads meanwhile) and written as ``keypoints.json``; the preview (:func:`vimo.video_run.write_run_preview`)
+  shows the input beside the result.
+- A keypoint file (our JSON, AlphaPose, OpenPose, COCO, MMPose): read by
+  :func:`vimo.io.keypoint_formats.read_keypoints`.
+
+Both then generate (:func:`vimo.pipeline.generate_any`), write the motions
+(:func:`vimo.export.write_generated`) and ``report.json``: one layout for both (:class:`RunReport`; what only a
+video has is null for keypoints), with the package version, the weights' name and SHA-256, and every file the
+run wrote.
+
+A run owns its output folder: the next run into the same folder removes what the previous one wrote there
+(the ``files`` of its report.json) and does not write again, and never touches anything else
+(:func:`vimo.export.remove_stale_outputs`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from vimo import __version__
+from vimo.errors import VimoError
+from vimo.export import (
+    DEFAULT_FORMATS,
+    check_formats,
+    ensure_writable_dir,
+    previous_outputs,
+    remove_stale_outputs,
+    run_report,
+    write_generated,
+)
+from vimo.io.atomic import atomic_open
+from vimo.io.hashing import file_sha256
+from vimo.io.keypoint_formats import read_keypoints
+from vimo.keypoints import Keypoints2D
+from vimo.memory import release_freed_memory
+from vimo.options import ModelKind
+from vimo.pipeline import BASELINE_WEIGHTS, DEFAULT_WEIGHTS, Generated, GenerationConfig, generate_any, load_model
+from vimo.video.decode import probe
+from vimo.video.extract import extract_keypoints
+from vimo.video_run import PanelFrames, is_video, write_run_preview
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+REPORT = "report.json"
+KEYPOINTS = "keypoints.json"  # a video's extracted keypoints
+PREVIEW = "preview.mp4"  # a video's preview
+PREVIEW_FPS = 30.0
+
+
+SHIPPED_WEIGHTS = {ModelKind.VIMO: DEFAULT_WEIGHTS, ModelKind.BASELINE: BASELINE_WEIGHTS}
+
+
+@dataclass(frozen=True)
+class VideoSpan:
+    """Which part of a video, and whom in it (videos only)."""
+
+    start: float | None = None  # seconds; None: the beginning
+    end: float | None = None  # seconds; None: the end
+    person: int | None = None  # track id to follow; None: the performer
+
+    @property
+    def given(self) -> bool:
+        return any(v is not None for v in (self.start, self.end, self.person))
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: ModelKind = ModelKind.VIMO
+    weights: Path | None = None  # bundle prefix (PREFIX.json + PREFIX.safetensors); None: the shipped one
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    formats: tuple[str, ...] = DEFAULT_FORMATS  # of vimo.export.FORMATS
+    video: VideoSpan = field(default_factory=VideoSpan)
+    preview: bool = True  # videos: write preview.mp4
+
+    @property
+    def bundle(self) -> Path:
+        return Path(self.weights) if self.weights is not None else SHIPPED_WEIGHTS[ModelKind(self.model)]
+
+
+@dataclass
+class RunReport:
+    """What ``report.json`` holds, the same keys for a video and a keypoint file."""
+
+    input: str
+    input_kind: str  # "video" or "keypoints"
+    vimo_version: str
+    model: str  # a ModelKind value
+    weights: dict  # name (the bundle prefix's name), sha256 (of PREFIX.safetensors), run (training run) or None
+    seed: int
+    steps: int
+    guidance: float | None  # the weight used (the bundle's default unless given)
+    smooth: float | None  # temporal smoothing sigma used, frames
+    frames: int  # of the motion, at ``fps``
+    fps: float
+    best_sample: int
+    samples: list[dict]  # per sample: index, fidelity_pck, reprojection_error_torso, frames_fitted, foot_skate_m_s
+    video: dict | None  # width, height, fps (videos)
+    start_s: float | None  # where the extraction started in the video (videos)
+    person_track: int | None  # the track followed (videos)
+    coverage: dict | None  # share of frames with a pose (videos; vimo.video.extract.Coverage)
+    warnings: list[str]
+    timings_s: dict[str, float]  # per stage: extract_s or load_s, generate_s, preview_s
+    files: list[str]  # every file this run wrote, relative to the output folder (report.json last)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_run(source: Path, config: RunConfig) -> None:
+    """Every option of ``config`` that can be checked before any work (one-line VimoError)."""
+    model = ModelKind(config.model)
+    if model is ModelKind.BASELINE and config.generation.samples != 1:
+        raise VimoError("the baseline is deterministic: it gives one answer (--samples 1)")
+    check_formats(config.formats)
+    if config.video.given and not is_video(source):
+        raise VimoError("--start/--end/--person apply to videos; for keypoints, trim the keypoint file instead")
+
+
+def run(
+    source: str | Path,
+    out: str | Path,
+    config: RunConfig = RunConfig(),
+    *,
+    progress: Progress | None = None,
+    generation_progress: Progress | None = None,
+) -> RunReport:
+    """Run the whole job on a video or a keypoint file into the folder ``out``; the report is also written to
+    OUT/report.json. ``progress`` counts the video frames read, ``generation_progress`` the windows sampled."""
+    source, out = Path(source), Path(out)
+    check_run(source, config)
+    video = is_video(source)
+    keypoints = None
+    if video:
+        probe(source)  # a bad file fails here, before any output
+    else:
+        keypoints = read_keypoints(source)
+    ensure_writable_dir(out)
+    previous = previous_outputs(out, REPORT)
+    weights = config.bundle
+    if video:
+        job = _from_video(source, out, weights, config, progress)
+    else:
+        job = _from_keypoints(keypoints, weights)
+    t0 = time.perf_counter()
+    generated = generate_any(job.model, job.keypoints, config.generation, generation_progress)
+    release_freed_memory()
+    job.timings["generate_s"] = time.perf_counter() - t0
+    written = list(job.written)
+    if job.extraction is not None and config.preview:
+        t0 = time.perf_counter()
+        best = generated.motions[generated.best]
+        written.append(write_run_preview(job.extraction, best, out / PREVIEW, fps=PREVIEW_FPS, kept=job.kept))
+        release_freed_memory()
+        job.timings["preview_s"] = time.perf_counter() - t0
+    written += write_generated(out, generated, formats=config.formats)
+    report = _report(source, video, config, weights, job, generated, [*written, out / REPORT], out)
+    remove_stale_outputs(out, previous, keep=report.files)
+    with atomic_open(out / REPORT, "w") as fh:
+        json.dump(report.to_dict(), fh, indent=1)
+    return report
+
+
+@dataclass
+class _Job:
+    """An input made ready for generation: keypoints, the loaded model, and what the input stage found."""
+
+    keypoints: Keypoints2D
+    model: object  # a ViMo or a Lifter bundle
+    timings: dict[str, float]
+    written: list[Path] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)  # RunReport fields only a video has
+    extraction: object | None = None  # vimo.video.extract.Extraction
+    kept: PanelFrames | None = None
+
+
+def _from_video(video: Path, out: Path, weights: Path, config: RunConfig, progress: Progress | None) -> _Job:
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(1, thread_name_prefix="vimo-load") as pool:
+        loading = pool.submit(load_model, weights)  # while the video is read (extraction leaves a core idle)
+        kept = PanelFrames() if config.preview else None
+        span = config.video
+        extraction = extract_keypoints(video, start=span.start, end=span.end, person=span.person, progress=progress,
+                                       on_frame=kept)  # fmt: skip
+        extraction.keypoints.to_json(out / KEYPOINTS)
+        release_freed_memory()  # each stage's temporaries go back before the next stage (bounded peak)
+        timings = {"extract_s": time.perf_counter() - t0}
+        model = loading.result()
+    info = extraction.video
+    facts = {
+        "video": {"width": info.width, "height": info.height, "fps": info.fps},
+        "start_s": extraction.start_time,
+        "person_track": extraction.person,
+        "coverage": asdict(extraction.coverage),
+        "warnings": list(extraction.warnings),
+    }
+    return _Job(extraction.keypoints, model, timings, [out / KEYPOINTS], facts, extraction, kept)
+
+
+def _from_keypoints(keypoints: Keypoints2D, weights: Path) -> _Job:
+    t0 = time.perf_counter()
+    model = load_model(weights)
+    return _Job(keypoints, model, {"load_s": time.perf_counter() - t0})
+
+
+def _report(
+    source: Path,
+    video: bool,
+    config: RunConfig,
+    weights: Path,
+    job: _Job,
+    generated: Generated,
+    written: list[Path],
+    out: Path,
+) -> RunReport:
+    gen, model = config.generation, job.model
+    scores = run_report(generated)
+    facts = {"video": None, "start_s": None, "person_track": None, "coverage": None, "warnings": [], **job.facts}
+    return RunReport(
+        input=str(source),
+        input_kind="video" if video else "keypoints",
+        vimo_version=__version__,
+        model=ModelKind(config.model).value,
+        weights={
+            "name": weights.name,
+            "sha256": file_sha256(weights.with_suffix(".safetensors")),
+            "run": model.info.get("run"),
+        },
+        seed=gen.seed,
+        steps=gen.steps,
+        guidance=getattr(model, "guidance", None) if gen.guidance is None else gen.guidance,
+        smooth=getattr(model, "smooth", None) if gen.smooth is None else gen.smooth,
+        frames=scores["frames"],
+        fps=scores["fps"],
+        best_sample=scores["best_sample"],
+        samples=scores["samples"],
+        timings_s={k: round(v, 2) for k, v in job.timings.items()},
+        files=[p.relative_to(out).as_posix() for p in written],
+        **facts,
+    )
