@@ -27,6 +27,7 @@ from vimo.pipeline import GenerationConfig, Progress, ViMo, sample_sequence
 from vimo.postprocess import DEFAULT_SMOOTH, smooth_vectors
 from vimo.postprocess import foot_lock as lock_feet
 from vimo.representation import Normalizer, from_vector
+from vimo.video.audio import mux_audio, write_with_audio  # noqa: F401 - mux_audio: public here too
 
 
 @dataclass
@@ -112,51 +113,12 @@ def export_dance(run_dir: str | Path, prefix: str | Path, *, guidance: float = 2
     return dance
 
 
-def mux_audio(video: Path, audio: np.ndarray, out: Path, sr: int = SR) -> Path:
-    """Copy ``video``'s frames into ``out`` with ``audio`` (mono float32 at ``sr``) as an AAC track."""
-    import av
-
-    from vimo.io.atomic import atomic_path
-
-    with atomic_path(out) as tmp, av.open(str(video)) as src, av.open(str(tmp), "w", format="mp4") as dst:
-        vin = src.streams.video[0]
-        vout = dst.add_stream_from_template(vin)
-        rate = 44100  # AAC's encoder does not take 15360 Hz
-        aout = dst.add_stream("aac", rate=rate)
-        aout.layout = "mono"
-        resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
-        for packet in src.demux(vin):
-            if packet.dts is None:
-                continue
-            packet.stream = vout
-            dst.mux(packet)
-        step = sr // 10
-        for i in range(0, len(audio), step):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[None, i : i + step]), format="flt",
-                                               layout="mono")  # fmt: skip
-            frame.sample_rate = sr
-            for resampled in resampler.resample(frame):
-                for p in aout.encode(resampled):
-                    dst.mux(p)
-        for resampled in resampler.resample(None):
-            for p in aout.encode(resampled):
-                dst.mux(p)
-        for p in aout.encode():
-            dst.mux(p)
-    return out
-
-
 def write_dance_preview(motion: Motion, audio: np.ndarray | None, path: Path, *, size: int = 360) -> Path:
     """A follow-camera video of the dance, with the music when given."""
-    import tempfile
-
     from vimo.render import CameraPath, SceneStyle, render_video
 
     joints = motion.joints().astype(np.float64)
     cams = CameraPath.follow(joints, image_size=(size, size), fps=motion.fps)
     scene = SceneStyle(floor_y=float(np.percentile(joints[:, :, 1].min(axis=1), 5)) - 0.05)
-    if audio is None:
-        return render_video(motion, cams, path, scene=scene)
-    with tempfile.TemporaryDirectory() as tmp:
-        silent = render_video(motion, cams, Path(tmp) / "silent.mp4", scene=scene)
-        return mux_audio(silent, audio[: int(len(motion) / motion.fps * SR)], path)
+    track = None if audio is None else audio[: int(len(motion) / motion.fps * SR)]
+    return write_with_audio(Path(path), track, lambda p: render_video(motion, cams, p, scene=scene), sr=SR)

@@ -8,9 +8,9 @@ import math
 from pathlib import Path
 
 from vimo.errors import VimoError
-from vimo.io.bvh import write_bvh
+from vimo.io.bvh import BVH_UNITS, write_bvh
 from vimo.io.gltf import write_glb
-from vimo.io.smpl_npz import write_smpl_npz
+from vimo.io.smpl_npz import CONVENTIONS, write_smpl_npz
 from vimo.motion import Motion
 from vimo.pipeline import Generated
 
@@ -30,34 +30,57 @@ def ensure_writable_dir(path: Path) -> Path:
     return path
 
 
-def check_formats(formats: tuple[str, ...]) -> None:
-    """One-line VimoError unless every one of ``formats`` is one of :data:`FORMATS`."""
+def check_formats(formats: tuple[str, ...], *, npz: str = "vimo", bvh_units: str = "m") -> None:
+    """One-line VimoError naming the option unless every one of ``formats`` is one of :data:`FORMATS` (and there
+    is one), ``npz`` a layout of :data:`~vimo.io.smpl_npz.CONVENTIONS` and ``bvh_units`` one of
+    :data:`~vimo.io.bvh.BVH_UNITS`."""
     unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise VimoError(f"unknown output format(s) {unknown}; choose from {', '.join(FORMATS)}")
+    if unknown or not formats:
+        raise VimoError(f"--formats {','.join(formats)}: choose one or more of {', '.join(FORMATS)}")
+    if npz not in CONVENTIONS:
+        raise VimoError(f"--npz {npz}: choose one of {', '.join(CONVENTIONS)}")
+    if bvh_units not in BVH_UNITS:
+        raise VimoError(f"--bvh-units {bvh_units}: choose one of {', '.join(BVH_UNITS)}")
 
 
-def write_motion(motion: Motion, folder: Path, formats: tuple[str, ...] = DEFAULT_FORMATS) -> list[Path]:
-    check_formats(formats)
+def write_motion(
+    motion: Motion,
+    folder: Path,
+    formats: tuple[str, ...] = DEFAULT_FORMATS,
+    *,
+    npz: str = "vimo",
+    bvh_units: str = "m",
+) -> list[Path]:
+    """``motion`` as FOLDER/motion.{npz,bvh,glb} (those in ``formats``): the npz in layout ``npz`` (vimo, amass
+    or aist; see :mod:`vimo.io.smpl_npz`), the BVH in ``bvh_units`` (m or cm)."""
+    check_formats(formats, npz=npz, bvh_units=bvh_units)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     if "npz" in formats:
-        write_smpl_npz(motion, folder / "motion.npz", convention="vimo")
+        write_smpl_npz(motion, folder / "motion.npz", convention=npz)
         written.append(folder / "motion.npz")
     if "bvh" in formats:
-        write_bvh(motion, folder / "motion.bvh")
+        write_bvh(motion, folder / "motion.bvh", units=bvh_units)
         written.append(folder / "motion.bvh")
     if "glb" in formats:
         written.append(write_glb(motion, folder / "motion.glb"))
     return written
 
 
-def write_generated(out: Path, generated: Generated, *, formats: tuple[str, ...] = DEFAULT_FORMATS) -> list[Path]:
-    """The best sample as OUT/motion.*, every sample as OUT/sample_k/motion.* when K > 1; the files written."""
-    written = write_motion(generated.motions[generated.best], out, formats)
+def write_generated(
+    out: Path,
+    generated: Generated,
+    *,
+    formats: tuple[str, ...] = DEFAULT_FORMATS,
+    npz: str = "vimo",
+    bvh_units: str = "m",
+) -> list[Path]:
+    """The best sample as OUT/motion.*, every sample as OUT/sample_k/motion.* when K > 1; the files written
+    (``npz`` and ``bvh_units`` as in :func:`write_motion`)."""
+    written = write_motion(generated.motions[generated.best], out, formats, npz=npz, bvh_units=bvh_units)
     if len(generated.motions) > 1:
         for k, motion in enumerate(generated.motions):
-            written += write_motion(motion, out / f"sample_{k}", formats)
+            written += write_motion(motion, out / f"sample_{k}", formats, npz=npz, bvh_units=bvh_units)
     return written
 
 

@@ -17,6 +17,21 @@ class ModelKind(str, Enum):
     BASELINE = "baseline"  # the MotionBERT-style deterministic lifter (vimo.lifter)
 
 
+class NpzLayout(str, Enum):
+    """Key layouts of ``motion.npz`` (vimo.io.smpl_npz.CONVENTIONS)."""
+
+    VIMO = "vimo"  # ours: joints, rotations, root_pos, contacts, fps, and SMPL poses/trans (metres, Y up)
+    AMASS = "amass"  # AMASS: SMPL-H poses, trans (Z up), mocap_framerate
+    AIST = "aist"  # AIST++: smpl_poses, smpl_trans, smpl_scaling (60 fps)
+
+
+class BvhUnits(str, Enum):
+    """Length units of a written BVH (vimo.io.bvh.BVH_UNITS)."""
+
+    M = "m"  # metres: Blender's importer at its default scale
+    CM = "cm"  # centimetres, for tools that expect them
+
+
 class Regime(str, Enum):
     """Camera regimes of the casual-camera simulator (vimo.data.camera_sim)."""
 

@@ -28,12 +28,13 @@ from vimo.eval.metrics import foot_skating
 from vimo.keypoints import Keypoints2D
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion, facing_yaw
+from vimo.paths import BASELINE_WEIGHTS, VIMO_WEIGHTS  # noqa: F401 - BASELINE_WEIGHTS: public here too
 from vimo.postprocess import DEFAULT_SMOOTH, smooth_vectors
 from vimo.postprocess import foot_lock as lock_feet
 from vimo.representation import DIM, MotionParts, Normalizer, from_vector, join, split
 from vimo.stitching import blend, fade_weights, window_starts, world_from_canonical
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "weights" / "vimo-small"
+DEFAULT_WEIGHTS = VIMO_WEIGHTS
 FPS = 30.0
 
 
@@ -215,9 +216,6 @@ def sample_sequence(
     if known is not None:
         out[:, known.mask] = known.values[known.mask]
     return out
-
-
-BASELINE_WEIGHTS = Path("weights/baseline-motionbert-small")  # the MotionBERT-style lifter (vimo.lifter)
 
 
 def load_model(prefix: str | Path, *, device: str | torch.device = "cpu"):

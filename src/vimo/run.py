@@ -43,7 +43,7 @@ from vimo.io.hashing import file_sha256
 from vimo.io.keypoint_formats import read_keypoints
 from vimo.keypoints import Keypoints2D
 from vimo.memory import release_freed_memory
-from vimo.options import ModelKind
+from vimo.options import BvhUnits, ModelKind, NpzLayout
 from vimo.pipeline import BASELINE_WEIGHTS, DEFAULT_WEIGHTS, Generated, GenerationConfig, generate_any, load_model
 from vimo.video.decode import probe
 from vimo.video.extract import extract_keypoints
@@ -79,6 +79,8 @@ class RunConfig:
     weights: Path | None = None  # bundle prefix (PREFIX.json + PREFIX.safetensors); None: the shipped one
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     formats: tuple[str, ...] = DEFAULT_FORMATS  # of vimo.export.FORMATS
+    npz: NpzLayout = NpzLayout.VIMO  # motion.npz's key layout
+    bvh_units: BvhUnits = BvhUnits.M  # motion.bvh's length unit
     video: VideoSpan = field(default_factory=VideoSpan)
     preview: bool = True  # videos: write preview.mp4
 
@@ -121,7 +123,7 @@ def check_run(source: Path, config: RunConfig) -> None:
     model = ModelKind(config.model)
     if model is ModelKind.BASELINE and config.generation.samples != 1:
         raise VimoError("the baseline is deterministic: it gives one answer (--samples 1)")
-    check_formats(config.formats)
+    check_formats(config.formats, npz=NpzLayout(config.npz).value, bvh_units=BvhUnits(config.bvh_units).value)
     if config.video.given and not is_video(source):
         raise VimoError("--start/--end/--person apply to videos; for keypoints, trim the keypoint file instead")
 
@@ -162,7 +164,8 @@ def run(
         written.append(write_run_preview(job.extraction, best, out / PREVIEW, fps=PREVIEW_FPS, kept=job.kept))
         release_freed_memory()
         job.timings["preview_s"] = time.perf_counter() - t0
-    written += write_generated(out, generated, formats=config.formats)
+    written += write_generated(out, generated, formats=config.formats, npz=NpzLayout(config.npz).value,
+                               bvh_units=BvhUnits(config.bvh_units).value)  # fmt: skip
     report = _report(source, video, config, weights, job, generated, [*written, out / REPORT], out)
     remove_stale_outputs(out, previous, keep=report.files)
     with atomic_open(out / REPORT, "w") as fh:

@@ -14,6 +14,7 @@ import numpy as np
 from vimo.data.preview import draw_keypoints
 from vimo.motion import Motion
 from vimo.render import render_side_by_side
+from vimo.video.audio import read_soundtrack, write_with_audio
 from vimo.video.decode import VideoReader
 from vimo.video.extract import Extraction
 
@@ -93,6 +94,9 @@ def write_run_preview(
     extraction: Extraction, motion: Motion, path: Path, *, fps: float, kept: PanelFrames | None = None
 ) -> Path:
     """``preview.mp4`` of a video run: the input frames with the 2D skeleton | ``motion`` from a fixed camera | from
-    a follow camera. ``kept``: the panel frames kept during extraction (else the video is decoded again)."""
-    render_side_by_side(_overlay_frames(extraction, kept=kept), motion, path, fps=fps)
+    a follow camera, with the video's soundtrack over the same span when it has one. ``kept``: the panel frames
+    kept during extraction (else the video is decoded again)."""
+    frames = _overlay_frames(extraction, kept=kept)
+    soundtrack = read_soundtrack(extraction.video.path, start=extraction.start_time, seconds=len(motion) / motion.fps)
+    write_with_audio(path, soundtrack, lambda silent: render_side_by_side(frames, motion, silent, fps=fps))
     return path

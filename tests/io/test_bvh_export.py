@@ -58,7 +58,8 @@ def test_file_layout(tmp_path, make_motion):
     assert {bvh.names[j] for j in bvh.end_sites} == leaves
     assert bvh.fps == pytest.approx(25.0, rel=1e-8)
     assert bvh.num_frames == len(motion)
-    np.testing.assert_allclose(bvh.offsets[bvh.names.index("left_knee")], SMPL.offsets[4] * 100, atol=1e-5)
+    # metres by default (issue 18.10; Blender imports them at its default scale)
+    np.testing.assert_allclose(bvh.offsets[bvh.names.index("left_knee")], SMPL.offsets[4], atol=1e-6)
     assert [p.name for p in tmp_path.iterdir()] == ["m.bvh"]  # no temp file left behind
 
 

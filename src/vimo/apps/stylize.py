@@ -44,14 +44,15 @@ from vimo.io.smpl_npz import read_smpl_npz
 from vimo.models.adapters import ZeroConvDenoiser, trainable_parameter_count
 from vimo.music.features import FPS, SR, load_audio, music_features
 from vimo.music.pairing import load_loops, matched_soundtracks
+from vimo.paths import DANCE_WEIGHTS, SHARED_LOOPS
 from vimo.pipeline import DEFAULT_WEIGHTS
 from vimo.representation import to_vector
 from vimo.training.losses import LossWeights
 from vimo.training.trainer import denoiser_update
 
 METHODS = ("zeroconv", "finetune")
-DEFAULT_BASE = Path("weights/dance-small")
-DEFAULT_LOOPS = Path(__file__).resolve().parents[3].parent / "shared/data/music/sonic_pi_cc0"
+DEFAULT_BASE = DANCE_WEIGHTS
+DEFAULT_LOOPS = SHARED_LOOPS
 STYLE = "style"  # OUT/style.{json,safetensors}
 PAIRS = "pairs.safetensors"
 MIN_FRAMES = 60  # shortest clip used for training (2 s)

@@ -19,6 +19,7 @@ from vimo.cli.root import (
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.paths import BASELINE_WEIGHTS
 
 baseline_app = typer.Typer(help="The MotionBERT-style baseline lifter: training, export.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
@@ -57,9 +58,7 @@ def baseline_train(
 @user_errors
 def baseline_export(
     run_dir: Annotated[Path, typer.Argument(help="Baseline training run directory.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output prefix.")] = Path(
-        "weights/baseline-motionbert-small"
-    ),
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output prefix.")] = BASELINE_WEIGHTS,
     weights: Annotated[
         str, typer.Option(help="ema (default) or raw: the current weights, for short runs where the EMA lags.")
     ] = "ema",

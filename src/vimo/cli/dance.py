@@ -22,6 +22,7 @@ from vimo.cli.root import (
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.paths import DANCE_WEIGHTS, SHARED_LOOPS
 
 dance_app = typer.Typer(help="Music-to-dance: dance to a song (`vimo dance --music SONG -o OUT`), paired "
                         "soundtracks, training, export.")  # fmt: skip
@@ -57,9 +58,7 @@ def dance_main(
 def dance_pairs(
     data: Annotated[Path, typer.Argument(help="Cache made by `vimo data prepare`.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Pairs file to write (.safetensors).")],
-    loops: Annotated[Path, typer.Option(help="Folder of percussion loops.")] = Path(
-        "../shared/data/music/sonic_pi_cc0"
-    ),
+    loops: Annotated[Path, typer.Option(help="Folder of percussion loops.")] = SHARED_LOOPS,
     variants: Annotated[int, typer.Option(help="Soundtracks per window.")] = 3,
     candidates: Annotated[
         int, typer.Option(help="Soundtracks tried per window; the best --variants by beat fit are kept.")
@@ -199,7 +198,7 @@ def dance_export(
 def dance_generate(
     music: Annotated[Path, typer.Option(help="Song (audio file, or a video with an audio track).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
-    model: Annotated[Path, typer.Option(help="Dance bundle prefix.")] = Path("weights/dance-small"),
+    model: Annotated[Path, typer.Option(help="Dance bundle prefix.")] = DANCE_WEIGHTS,
     style: Annotated[
         Path | None, typer.Option(help="A style folder made by `vimo stylize` (instead of --model).")
     ] = None,

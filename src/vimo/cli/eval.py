@@ -20,6 +20,7 @@ from vimo.cli.root import (
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.paths import DANCE_WEIGHTS, SHARED_VIDEOS
 
 eval_app = typer.Typer(help="Benchmarks: accuracy under casual cameras.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -142,9 +143,6 @@ def _write_suite(out: Path, name: str, report: dict, markdown: str) -> None:
         _json.dump(report, fh, indent=1, allow_nan=False)
     with atomic_open(out / f"{name}.md") as fh:
         fh.write(markdown)
-
-
-SHARED_VIDEOS = Path("../shared/data/videos")  # the real clips, beside the repository
 
 
 @eval_app.command("rendered")
@@ -307,7 +305,7 @@ def eval_stylization(
         ),
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (stylization.json, .md).")],
-    base: Annotated[Path, typer.Option(help="Music-to-dance base bundle.")] = Path("weights/dance-small"),
+    base: Annotated[Path, typer.Option(help="Music-to-dance base bundle.")] = DANCE_WEIGHTS,
     data: Annotated[Path, typer.Option(help="Cache the base was trained on (forgetting reference).")] = Path(
         "data/cache"
     ),

@@ -17,7 +17,7 @@ from vimo.cli.root import (
     task_progress,
     user_errors,
 )
-from vimo.options import ModelKind
+from vimo.options import BvhUnits, ModelKind, NpzLayout
 
 
 @app.command("extract")
@@ -66,6 +66,12 @@ def run(
         ModelKind, typer.Option(help="vimo (diffusion) or baseline (the MotionBERT-style lifter).")
     ] = ModelKind.VIMO,
     formats: Annotated[str, typer.Option(help="Comma-separated: npz,bvh,glb.")] = "npz,bvh",
+    npz: Annotated[
+        NpzLayout, typer.Option(help="motion.npz layout: vimo (ours), amass (Z up, mocap_framerate), aist (60 fps).")
+    ] = NpzLayout.VIMO,
+    bvh_units: Annotated[BvhUnits, typer.Option(help="motion.bvh units: m (Blender's default scale) or cm.")] = (
+        BvhUnits.M
+    ),
     start: Annotated[float | None, typer.Option(help="Video only: start time (s).")] = None,
     end: Annotated[float | None, typer.Option(help="Video only: end time (s).")] = None,
     person: Annotated[int | None, typer.Option(help="Video only: track id to follow.")] = None,
@@ -85,6 +91,7 @@ def run(
 
     config = RunConfig(
         model=model, weights=weights, formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+        npz=npz, bvh_units=bvh_units,
         generation=GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, foot_lock=foot_lock,
                                     smooth=smooth),
         video=VideoSpan(start=start, end=end, person=person), preview=preview,

@@ -13,6 +13,7 @@ from vimo.cli.root import (
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.paths import DANCE_WEIGHTS
 
 
 @app.command("stylize")
@@ -28,7 +29,7 @@ def stylize_cmd(
     method: Annotated[
         str, typer.Option(help="zeroconv (frozen base + adapters) or finetune (all weights).")
     ] = "zeroconv",
-    base: Annotated[Path, typer.Option(help="Music-to-dance base bundle.")] = Path("weights/dance-small"),
+    base: Annotated[Path, typer.Option(help="Music-to-dance base bundle.")] = DANCE_WEIGHTS,
     music: Annotated[
         Path | None, typer.Option(help="Pair the motions with this track instead of the videos' audio.")
     ] = None,

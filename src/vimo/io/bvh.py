@@ -210,6 +210,7 @@ def read_bvh(path: str | Path) -> BvhData:
 # importer applies with its default axes (forward -Z, up Y).
 Y_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 _WRITE_UNITS = {"m": 1.0, "cm": 100.0}  # file units per metre
+BVH_UNITS = tuple(_WRITE_UNITS)  # what write_bvh writes; metres by default (Blender's importer scale 1)
 _READ_UNITS = {"m": 1.0, "dm": 10.0, "cm": 100.0, "mm": 1000.0, "in": 1.0 / 0.0254}  # recognised on reading
 _LEG_CHAINS = (("left_knee", "left_ankle"), ("right_knee", "right_ankle"))
 _UP_PROBES = ("head", "neck", "spine3", "spine2", "spine1")  # first present defines "up" in the rest pose
@@ -254,7 +255,7 @@ def write_bvh(
     motion: Motion,
     path: str | Path,
     *,
-    units: Literal["m", "cm"] = "cm",
+    units: Literal["m", "cm"] = "m",
     up: Literal["y", "z"] = "y",
     rotation_order: str = "ZXY",
 ) -> None:
