@@ -77,3 +77,15 @@ def test_smoothing_removes_frame_noise_keeps_the_motion_and_leaves_contacts_alon
     assert np.abs(j(out) - j(clean)).mean() < 0.6 * np.abs(j(noisy) - j(clean)).mean()
     assert torch.equal(out[:, :4], noisy[:, :4])
     assert smooth_vectors(noisy, 0.0) is noisy
+
+
+def test_legs_are_built_from_joint_names():
+    from vimo.postprocess import LEGS
+    from vimo.skeleton import CONTACT_JOINT_NAMES
+
+    for leg, side in zip(LEGS, ("left", "right")):
+        assert [SMPL.names[j] for j in (leg.hip, leg.knee, leg.ankle)] == [
+            f"{side}_{p}" for p in ("hip", "knee", "ankle")
+        ]
+        assert [CONTACT_JOINT_NAMES[c] for c in leg.contacts] == [f"{side}_ankle", f"{side}_foot"]
+        assert SMPL.parents[leg.ankle] == leg.knee and SMPL.parents[leg.knee] == leg.hip

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from vimo.data.markers import motion_markers
-from vimo.eval.fidelity import reprojection_fidelity
+from vimo.fidelity import reprojection_fidelity
 from vimo.io.smpl_npz import read_smpl_npz
 from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion

@@ -2,11 +2,14 @@
 ``normalizer.*``) + ``PREFIX.json`` (``kind``, the model config under ``model`` and any settings).
 
 ``kind`` says which model a bundle holds ("vimo": the diffusion model, "lifter": the MotionBERT-style
-baseline), so loading one as the other fails with a message instead of a shape error.
+baseline, "dance": the music-to-dance model), so loading one as the other fails with a message instead of a
+shape error, and :func:`load_generator` loads any bundle as the class its kind names (:data:`GENERATORS`;
+every class is a :class:`vimo.generation.MotionGenerator`).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +20,12 @@ from safetensors.torch import load_file, save_file
 from vimo.errors import VimoError
 from vimo.representation import Normalizer
 
-LOADERS = {"vimo": "vimo.pipeline.ViMo.load", "lifter": "vimo.lifter.Lifter.load"}
+# kind -> "module:Class" of its MotionGenerator. Imported on use: the model modules sit above this one.
+GENERATORS: dict[str, str] = {
+    "vimo": "vimo.pipeline:ViMo",
+    "lifter": "vimo.lifter:Lifter",
+    "dance": "vimo.dance:DanceModel",
+}
 
 
 @dataclass
@@ -36,7 +44,7 @@ def read_bundle(prefix: str | Path, kind: str, *, device: str | torch.device = "
     cfg = json.loads(cfg_path.read_text())
     found = cfg.get("kind", "vimo")
     if found != kind:
-        hint = f"; load it with {LOADERS[found]}" if found in LOADERS else ""
+        hint = f"; load it with {GENERATORS[found].replace(':', '.')}.load" if found in GENERATORS else ""
         raise VimoError(f"{cfg_path} holds a {found!r} model, expected {kind!r}{hint}")
     tensors = load_file(str(w_path), device=str(device))
     state = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
@@ -52,3 +60,33 @@ def write_bundle(prefix: str | Path, kind: str, model: torch.nn.Module, normaliz
     tensors.update({f"normalizer.{k}": v for k, v in normalizer.state_dict().items()})
     save_file(tensors, str(prefix.with_suffix(".safetensors")))
     prefix.with_suffix(".json").write_text(json.dumps({"kind": kind, **config}, indent=1))
+
+
+def bundle_kind(prefix: str | Path) -> str:
+    """The ``kind`` recorded in PREFIX.json ("vimo" when it names none, or when there is no PREFIX.json yet:
+    reading the bundle then reports what is missing)."""
+    cfg_path = Path(prefix).with_suffix(".json")
+    if not cfg_path.exists():
+        return "vimo"
+    try:
+        cfg = json.loads(cfg_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise VimoError(f"{cfg_path}: not a readable bundle config ({exc})") from None
+    kind = cfg.get("kind", "vimo") if isinstance(cfg, dict) else None
+    if not isinstance(kind, str):
+        raise VimoError(f"{cfg_path}: expected a JSON object with a string 'kind', got {kind!r}")
+    return kind
+
+
+def generator_class(kind: str, *, source: str | Path = "bundle") -> type:
+    """The MotionGenerator class for ``kind`` (one-line VimoError naming ``source`` for an unknown kind)."""
+    if kind not in GENERATORS:
+        raise VimoError(f"{source}: unknown model kind {kind!r}; known kinds: {', '.join(GENERATORS)}")
+    module, name = GENERATORS[kind].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def load_generator(prefix: str | Path, *, device: str | torch.device = "cpu"):
+    """Any bundle, as the MotionGenerator class its recorded kind names."""
+    source = Path(prefix).with_suffix(".json")
+    return generator_class(bundle_kind(prefix), source=source).load(prefix, device=device)

@@ -3,8 +3,9 @@
 A dance bundle is a ViMo bundle of kind "dance": the denoiser (condition = 35 music features per frame), the
 motion normaliser, and the music features' mean/std (``music_mean``/``music_std`` in PREFIX.json). Long
 music is handled like long videos: overlapping windows, each constrained on the previous one's overlap,
-cross-faded (:func:`vimo.pipeline.sample_sequence`). The sampled dance is then smoothed in time with the
-bundle's ``smooth`` (Gaussian sigma in frames, :func:`vimo.postprocess.smooth_vectors`): on 32 validation
+cross-faded (:func:`vimo.pipeline.sample_sequence`). The sampled dance then goes through the post-processing
+every generated motion gets (:func:`vimo.generation.finish`): smoothed in time with the bundle's ``smooth``
+(Gaussian sigma in frames, :func:`vimo.postprocess.smooth_vectors`), grounded, foot-locked. On 32 validation
 windows the raw samples of the first base had 7x the truth's jitter, all of it frame-to-frame noise; sigma 1
 brought it to 1.3x and left Beat Align unchanged (0.467 -> 0.480; shuffled music 0.29).
 """
@@ -13,25 +14,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 
 from vimo.bundle import read_bundle, write_bundle
 from vimo.errors import VimoError
+from vimo.generation import GenerationConfig, Progress, finish
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion
 from vimo.music.features import FEATURE_DIM, FPS, SR
-from vimo.pipeline import GenerationConfig, Progress, ViMo, sample_sequence
-from vimo.postprocess import DEFAULT_SMOOTH, smooth_vectors
-from vimo.postprocess import foot_lock as lock_feet
-from vimo.representation import Normalizer, from_vector
+from vimo.pipeline import sample_sequence
+from vimo.postprocess import DEFAULT_SMOOTH
+from vimo.representation import Normalizer
 from vimo.video.audio import mux_audio, write_with_audio  # noqa: F401 - mux_audio: public here too
 
 
 @dataclass
 class DanceModel:
+    """A music-to-dance bundle: denoiser (or an adapter with its interface), motion normaliser, the music
+    features' statistics, default guidance and smoothing."""
+
+    KIND: ClassVar[str] = "dance"
+
     model: torch.nn.Module  # Denoiser (or an adapter with its interface)
     normalizer: Normalizer
     music_mean: torch.Tensor  # (35,)
@@ -41,10 +47,10 @@ class DanceModel:
     smooth: float = DEFAULT_SMOOTH  # Gaussian sigma (frames) applied to sampled dances
 
     @classmethod
-    def load(cls, prefix: str | Path) -> DanceModel:
-        files = read_bundle(prefix, "dance")
+    def load(cls, prefix: str | Path, *, device: str | torch.device = "cpu") -> DanceModel:
+        files = read_bundle(prefix, cls.KIND, device=device)
         cfg = files.config
-        model = Denoiser(DenoiserConfig(**cfg["model"]))
+        model = Denoiser(DenoiserConfig(**cfg["model"])).to(device)
         if cfg.get("adapter") == "zeroconv":  # a style learnt with zero-conv adapters (vimo.apps.stylize)
             from vimo.models.adapters import ZeroConvDenoiser
 
@@ -69,13 +75,17 @@ class DanceModel:
         cfg = {"model": self.model.cfg.to_dict(), "adapter": adapter, "music_mean": self.music_mean.tolist(),
                "music_std": self.music_std.tolist(), "guidance": self.guidance, "smooth": self.smooth,
                "info": self.info}  # fmt: skip
-        write_bundle(prefix, "dance", self.model, self.normalizer, cfg)
+        write_bundle(prefix, self.KIND, self.model, self.normalizer, cfg)
 
     def condition(self, features: np.ndarray) -> torch.Tensor:
         f = torch.as_tensor(np.asarray(features), dtype=torch.float32)
         if f.ndim != 2 or f.shape[1] != FEATURE_DIM:
             raise VimoError(f"music features must be (T, {FEATURE_DIM}), got {tuple(f.shape)}")
         return (f - self.music_mean) / self.music_std
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
 
     def generate(self, features: np.ndarray | None, num_frames: int, config: GenerationConfig,
                  progress: Progress | None = None) -> list[Motion]:  # fmt: skip
@@ -84,33 +94,16 @@ class DanceModel:
         if num_frames < 2:
             raise VimoError(f"the music is too short: {num_frames} frame(s) at {FPS} fps")
         sigma = config.smoothing(self.smooth)
-        cond = None if features is None else self.condition(features[:num_frames])
-        vimo = ViMo(self.model, self.normalizer, guidance=self.guidance)
-        out = sample_sequence(vimo, cond, num_frames, config, progress=progress)
+        cond = None if features is None else self.condition(features[:num_frames]).to(self.device)
+        out = sample_sequence(self.model, self.normalizer, cond, num_frames, config, default_guidance=self.guidance,
+                              progress=progress)  # fmt: skip
         return self.finish(out, smooth=sigma, foot_lock=config.foot_lock)
 
     def finish(self, vectors: torch.Tensor, *, smooth: float | None = None, foot_lock: bool = True) -> list[Motion]:
         """Sampled motion vectors (K, T, 151) metres -> dances as users get them: smoothed in time (``smooth``,
         default the bundle's), on the floor, and foot-locked on their predicted contacts (validation dances,
         base: foot skating 0.62 -> 0.31 m/s, PFC 4.5 -> 2.9 (truth 1.2), Beat Align unchanged)."""
-        out = smooth_vectors(vectors, self.smooth if smooth is None else smooth)
-        motions = [from_vector(v, fps=FPS).grounded() for v in out]
-        return [lock_feet(m) for m in motions] if foot_lock else motions
-
-
-def export_dance(run_dir: str | Path, prefix: str | Path, *, guidance: float = 2.0) -> DanceModel:
-    """A dance run's EMA weights -> PREFIX.safetensors + PREFIX.json (kind "dance")."""
-    from vimo.training.dance import MUSIC_NORM
-    from vimo.training.export import _load_run
-
-    run_dir = Path(run_dir)
-    if not (run_dir / MUSIC_NORM).exists():
-        raise VimoError(f"{run_dir}: not a dance run (no {MUSIC_NORM})")
-    model, normalizer, _, info = _load_run(run_dir, lambda cfg: Denoiser(DenoiserConfig(**cfg)))
-    norm = load_file(str(run_dir / MUSIC_NORM))
-    dance = DanceModel(model, normalizer, norm["mean"], norm["std"], guidance, info)
-    dance.save(prefix)
-    return dance
+        return finish(vectors, smooth=self.smooth if smooth is None else smooth, foot_lock=foot_lock).motions
 
 
 def write_dance_preview(motion: Motion, audio: np.ndarray | None, path: Path, *, size: int = 360) -> Path:

@@ -19,8 +19,9 @@ from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
 from vimo.eval.metrics import pa_mpjpe
 from vimo.export import ensure_writable_dir
+from vimo.generation import GenerationConfig
 from vimo.io.smpl_npz import read_smpl_npz
-from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig
+from vimo.paths import VIMO_WEIGHTS
 from vimo.render import CameraPath, render_video
 from vimo.run import RunConfig, run
 from vimo.viz import contact_sheet
@@ -45,7 +46,7 @@ def demo_camera(truth_markers: np.ndarray, *, seed: int = 0, image_size=(640, 48
     return CameraPath(cat(a.R, b.R), cat(a.t, b.t), cat(a.focal, b.focal), cat(a.principal, b.principal), image_size)
 
 
-def run_demo(out_dir: Path, *, weights: Path = DEFAULT_WEIGHTS, seed: int = 0, seconds: float = 8.0) -> DemoResult:
+def run_demo(out_dir: Path, *, weights: Path = VIMO_WEIGHTS, seed: int = 0, seconds: float = 8.0) -> DemoResult:
     ensure_writable_dir(out_dir)
     truth = walking_motion(int(seconds * 30))
     video = out_dir / "input.mp4"

@@ -8,11 +8,11 @@ import math
 from pathlib import Path
 
 from vimo.errors import VimoError
+from vimo.generation import Generated
 from vimo.io.bvh import BVH_UNITS, write_bvh
 from vimo.io.gltf import write_glb
 from vimo.io.smpl_npz import CONVENTIONS, write_smpl_npz
 from vimo.motion import Motion
-from vimo.pipeline import Generated
 
 FORMATS = ("npz", "bvh", "glb")
 DEFAULT_FORMATS = ("npz", "bvh")

@@ -7,32 +7,37 @@ settings (``PREFIX.json`` + ``PREFIX.safetensors``, kind "lifter"; see :mod:`vim
 than W is padded and the padding masked. Each window's output is canonicalised (its frame 0 at x = z = 0
 facing +Z), then turned about Y and shifted so that the middle frame of its overlap has the heading and
 horizontal pelvis position of the result so far, and the whole overlap is cross-faded (root lerp, rotation
-slerp). The result is in the first window's canonical frame, like :func:`vimo.pipeline.generate`'s.
+slerp). The result is in the first window's canonical frame, like :meth:`vimo.pipeline.ViMo.generate`'s, and
+goes through the same post-processing (:func:`vimo.generation.finish`, without smoothing unless asked).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 
 from vimo.bundle import read_bundle, write_bundle
 from vimo.conditioning import NormalizationConfig, normalize_keypoints
 from vimo.errors import VimoError
+from vimo.generation import FPS, Generated, GenerationConfig, Progress, at_generation_rate, finish, require_frames
 from vimo.keypoints import Keypoints2D
 from vimo.models.motionbert import DSTformer, DSTformerConfig
 from vimo.motion import Motion
-from vimo.pipeline import FPS, Generated, finish
 from vimo.representation import DIM, Normalizer, canonicalize_vectors, from_vector, split
 from vimo.stitching import align_to, blend, fade_weights, window_starts
 
-KIND = "lifter"
+# The baseline's outputs are not smoothed unless asked (GenerationConfig.smooth): it regresses, no sampler noise.
+LIFTER_SMOOTH = 0.0
 
 
 @dataclass
 class Lifter:
     """A trained baseline bundle: lifter network, motion normaliser, condition settings."""
+
+    KIND: ClassVar[str] = "lifter"
 
     model: DSTformer
     normalizer: Normalizer
@@ -42,7 +47,7 @@ class Lifter:
     @classmethod
     def load(cls, prefix: str | Path, *, device: str | torch.device = "cpu") -> Lifter:
         """Load ``PREFIX.json`` + ``PREFIX.safetensors`` (tensors only, no pickle)."""
-        files = read_bundle(prefix, KIND, device=device)
+        files = read_bundle(prefix, cls.KIND, device=device)
         cfg = files.config
         model = DSTformer(DSTformerConfig(**cfg["model"])).to(device)
         model.load_state_dict(files.model_state)
@@ -51,7 +56,7 @@ class Lifter:
 
     def save(self, prefix: str | Path) -> None:
         cfg = {"model": self.model.cfg.to_dict(), "conditioning": asdict(self.norm_config), "info": self.info}
-        write_bundle(prefix, KIND, self.model, self.normalizer, cfg)
+        write_bundle(prefix, self.KIND, self.model, self.normalizer, cfg)
 
     @property
     def device(self) -> torch.device:
@@ -66,6 +71,19 @@ class Lifter:
         z = self.model(condition.to(device), None if pad is None else pad.to(device))
         return self.normalizer.decode(z.float().cpu())
 
+    def generate(self, inputs: Keypoints2D, config: GenerationConfig = GenerationConfig(),
+                 progress: Progress | None = None) -> Generated:  # fmt: skip
+        """The baseline's one deterministic answer, post-processed and scored like ViMo's samples (so that every
+        output path takes either model). ``config``: samples must be 1; smoothing and foot locking apply
+        (smoothing off by default); guidance, steps and seed do not. ``progress`` is called once, at the end."""
+        if config.samples != 1:
+            raise VimoError("the baseline is deterministic: it gives one answer (--samples 1)")
+        kp = at_generation_rate(inputs)
+        vectors = lift_vectors(self, kp)[None]
+        if progress is not None:
+            progress(1, 1)
+        return finish(vectors, smooth=config.smoothing(LIFTER_SMOOTH), foot_lock=config.foot_lock, keypoints=kp)
+
 
 @dataclass(frozen=True)
 class LiftConfig:
@@ -73,13 +91,17 @@ class LiftConfig:
     batch: int = 8  # windows per forward pass
 
 
-@torch.no_grad()
 def lift(lifter: Lifter, keypoints: Keypoints2D, config: LiftConfig = LiftConfig()) -> Motion:
-    """The baseline's motion for a 2D keypoint sequence of any length, at 30 fps."""
-    kp = keypoints.resample(FPS) if abs(keypoints.fps - FPS) > 1e-6 else keypoints
+    """The baseline's motion for a 2D keypoint sequence of any length, at 30 fps (not post-processed)."""
+    return from_vector(lift_vectors(lifter, keypoints, config), fps=FPS)
+
+
+@torch.no_grad()
+def lift_vectors(lifter: Lifter, keypoints: Keypoints2D, config: LiftConfig = LiftConfig()) -> torch.Tensor:
+    """The baseline's motion vectors (T, 151) metres, 30 fps, in the first window's canonical frame."""
+    kp = at_generation_rate(keypoints)
     num_frames = kp.num_frames
-    if num_frames < 2:
-        raise VimoError(f"keypoints have {num_frames} frame(s); at least 2 are needed")
+    require_frames(num_frames)
     window = lifter.model.cfg.max_frames
     if not 0 <= config.overlap < window:
         raise VimoError(f"overlap must be in [0, {window}) frames, got {config.overlap}")
@@ -109,11 +131,4 @@ def lift(lifter: Lifter, keypoints: Keypoints2D, config: LiftConfig = LiftConfig
             xi[:, :overlap] = blend(out[:, s:prev_end], xi[:, :overlap], fade_weights(overlap, overlap))
         out[:, s : s + length] = xi
         prev_end = s + length
-    return from_vector(out[0], fps=FPS)
-
-
-def lift_generated(lifter: Lifter, keypoints: Keypoints2D, *, foot_lock: bool = True) -> Generated:
-    """The baseline's answer as :func:`vimo.pipeline.generate`'s result (one sample, grounded, feet locked
-    when asked, its 2D fidelity), so that every output path (files, previews, reports) takes either model."""
-    kp = keypoints.resample(FPS) if abs(keypoints.fps - FPS) > 1e-6 else keypoints
-    return finish([lift(lifter, kp).grounded()], kp, foot_lock=foot_lock)
+    return out[0]

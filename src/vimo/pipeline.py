@@ -10,40 +10,50 @@ Inputs shorter than W are padded and the padded frames masked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
-import numpy as np
 import torch
 
+from vimo.bundle import load_generator as load_model
 from vimo.bundle import read_bundle, write_bundle
 from vimo.conditioning import NormalizationConfig, normalize_keypoints
-from vimo.data.markers import motion_markers
 from vimo.diffusion.sampling import Constraint, sample
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.errors import VimoError
-from vimo.eval.fidelity import Fidelity, reprojection_fidelity
-from vimo.eval.metrics import foot_skating
+from vimo.generation import (
+    FPS,
+    Generated,
+    GenerationConfig,
+    Progress,
+    at_generation_rate,
+    finish,
+    generate_any,
+    require_frames,
+)
 from vimo.keypoints import Keypoints2D
 from vimo.models.denoiser import Denoiser, DenoiserConfig
-from vimo.motion import Motion, facing_yaw
-from vimo.paths import BASELINE_WEIGHTS, VIMO_WEIGHTS  # noqa: F401 - BASELINE_WEIGHTS: public here too
-from vimo.postprocess import DEFAULT_SMOOTH, smooth_vectors
-from vimo.postprocess import foot_lock as lock_feet
-from vimo.representation import DIM, MotionParts, Normalizer, from_vector, join, split
+from vimo.motion import facing_yaw
+from vimo.paths import BASELINE_WEIGHTS, VIMO_WEIGHTS
+from vimo.postprocess import DEFAULT_SMOOTH
+from vimo.representation import DIM, MotionParts, Normalizer, join, split
 from vimo.stitching import blend, fade_weights, window_starts, world_from_canonical
 
 DEFAULT_WEIGHTS = VIMO_WEIGHTS
-FPS = 30.0
 
-
-Progress = Callable[[int, int], None]  # (done, total)
+# Moved to vimo.generation / vimo.bundle / vimo.paths; still importable from here for the callers not yet updated.
+__all__ = [
+    "BASELINE_WEIGHTS", "DEFAULT_WEIGHTS", "FPS", "GenerationConfig", "Generated", "Known", "Progress", "ViMo",
+    "generate", "generate_any", "harmonize", "load_model", "sample_sequence",
+]  # fmt: skip
 
 
 @dataclass
 class ViMo:
     """A trained model bundle: denoiser, motion normaliser, condition settings, default guidance."""
+
+    KIND: ClassVar[str] = "vimo"
 
     model: Denoiser
     normalizer: Normalizer
@@ -55,7 +65,7 @@ class ViMo:
     @classmethod
     def load(cls, prefix: str | Path = DEFAULT_WEIGHTS, *, device: str | torch.device = "cpu") -> ViMo:
         """Load ``PREFIX.json`` + ``PREFIX.safetensors`` (tensors only, no pickle)."""
-        files = read_bundle(prefix, "vimo", device=device)
+        files = read_bundle(prefix, cls.KIND, device=device)
         cfg = files.config
         model = Denoiser(DenoiserConfig(**cfg["model"])).to(device)
         model.load_state_dict(files.model_state)
@@ -67,38 +77,34 @@ class ViMo:
     def save(self, prefix: str | Path) -> None:
         cfg = {"model": self.model.cfg.to_dict(), "conditioning": asdict(self.norm_config),
                "guidance": self.guidance, "smooth": self.smooth, "info": self.info}  # fmt: skip
-        write_bundle(prefix, "vimo", self.model, self.normalizer, cfg)
+        write_bundle(prefix, self.KIND, self.model, self.normalizer, cfg)
 
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    def condition(self, keypoints: Keypoints2D) -> torch.Tensor:
+        """The network's condition (T, 54) for keypoints already at :data:`FPS`, on the model's device."""
+        return normalize_keypoints(torch.from_numpy(keypoints.data), self.norm_config).to(self.device)
 
-@dataclass(frozen=True)
-class GenerationConfig:
-    samples: int = 1  # K motions per input
-    seed: int = 0
-    guidance: float | None = None  # None: the bundle's validated default
-    steps: int = 50  # DDIM steps
-    overlap: int = 30  # frames shared by consecutive windows
-    fade: int = 10  # last overlap frames cross-faded instead of constrained
-    resample: int = 1  # RePaint-style repeats per step (completion)
-    foot_lock: bool = True  # pin feet on their predicted contact frames (vimo.postprocess)
-    smooth: float | None = None  # temporal smoothing sigma in frames; None: the bundle's, 0: the raw samples
-
-    def smoothing(self, bundle_default: float) -> float:
-        sigma = bundle_default if self.smooth is None else self.smooth
-        if sigma < 0:
-            raise VimoError(f"--smooth must be >= 0, got {sigma:g}")
-        return sigma
+    @torch.no_grad()
+    def generate(self, inputs: Keypoints2D, config: GenerationConfig = GenerationConfig(),
+                 progress: Progress | None = None) -> Generated:  # fmt: skip
+        """K plausible motions for a 2D keypoint sequence of any length (resampled to 30 fps); ``progress(done,
+        total)`` counts the windows sampled."""
+        if config.samples < 1:
+            raise VimoError(f"--samples must be at least 1, got {config.samples}")
+        kp = at_generation_rate(inputs)
+        require_frames(kp.num_frames)
+        vectors = sample_sequence(self.model, self.normalizer, self.condition(kp), kp.num_frames, config,
+                                  default_guidance=self.guidance, progress=progress)  # fmt: skip
+        return finish(vectors, smooth=config.smoothing(self.smooth), foot_lock=config.foot_lock, keypoints=kp)
 
 
-@dataclass
-class Generated:
-    motions: list[Motion]  # K motions, world frame (the first window's canonical frame), 30 fps
-    fidelity: list[Fidelity]  # per motion, against the input keypoints
-    best: int  # index of the motion that best explains the input (highest PCK, then lowest error)
-    foot_skate: list[tuple[float, float]] = field(default_factory=list)  # per motion: (before, after) locking, m/s
+def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig(),
+             progress: Progress | None = None) -> Generated:  # fmt: skip
+    """:meth:`ViMo.generate`, as a function."""
+    return vimo.generate(keypoints, config, progress)
 
 
 @dataclass
@@ -150,23 +156,30 @@ def harmonize(x: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def sample_sequence(
-    vimo: ViMo,
-    cond_all: torch.Tensor | None,
+    denoiser: torch.nn.Module,
+    normalizer: Normalizer,
+    condition: torch.Tensor | None,
     num_frames: int,
     config: GenerationConfig,
+    *,
+    default_guidance: float,
     known: Known | None = None,
     progress: Progress | None = None,
 ) -> torch.Tensor:
-    """(K, T, 151) motion vectors in metres (world frame) for a condition (T, 54) or None (unconditional).
-    ``progress(done, total)`` is called after each window.
+    """(K, T, 151) motion vectors in metres (world frame) for a condition (T, C) or None (unconditional).
+
+    denoiser: a :class:`vimo.models.denoiser.Denoiser` (or an adapter with its interface: ``encode_condition``,
+    ``null_condition``, ``cfg.max_frames`` = W); normalizer: its motion normaliser; the guidance weight is
+    ``config.guidance``, else ``default_guidance`` (the bundle's). ``progress(done, total)`` is called after
+    each window.
 
     Windows overlap by ``config.overlap`` frames; in each window, the known frames (the previous window's
     overlap, minus the last ``fade`` frames, and any ``known`` frames) are inpainting constraints, expressed
     in the frame where the window's first known frame is canonical; known frames come back exactly.
     """
-    device = vimo.device
-    window = vimo.model.cfg.max_frames
-    guidance = vimo.guidance if config.guidance is None else config.guidance
+    device = next(denoiser.parameters()).device
+    window = denoiser.cfg.max_frames
+    guidance = config.guidance_weight(default_guidance)
     k = config.samples
     gen = torch.Generator(device=device).manual_seed(config.seed)
     scheduler = DDIMScheduler()
@@ -178,12 +191,12 @@ def sample_sequence(
         pad = torch.zeros(k, window, dtype=torch.bool, device=device)
         pad[:, length:] = True
         pad_or_none = pad if length < window else None
-        null = vimo.model.null_condition(k, window, pad_or_none)
+        null = denoiser.null_condition(k, window, pad_or_none)
         enc = None
-        if cond_all is not None:
-            cond = torch.zeros(window, cond_all.shape[-1], device=device)
-            cond[:length] = cond_all[s : s + length]
-            enc = vimo.model.encode_condition(cond.expand(k, -1, -1), pad_or_none)
+        if condition is not None:
+            cond = torch.zeros(window, condition.shape[-1], device=device)  # this window's condition (W, C)
+            cond[:length] = condition[s : s + length]
+            enc = denoiser.encode_condition(cond.expand(k, -1, -1), pad_or_none)
         overlap = prev_end - s if s > 0 else 0
         mask = torch.zeros(window, dtype=torch.bool)
         values = torch.zeros(k, window, DIM)
@@ -199,11 +212,11 @@ def sample_sequence(
             ref_parts = split(values[:, ref : ref + 1])
             yaw, origin = facing_yaw(ref_parts.rotations[:, 0, 0]), ref_parts.root_position[:, 0]
             local = _into_frame(values, yaw, origin)
-            constraint = Constraint(vimo.normalizer.encode(local).to(device), mask.view(1, -1, 1).to(device))
-        z = sample(vimo.model, scheduler, (k, window, DIM), cond=enc, null=null, guidance=guidance,
+            constraint = Constraint(normalizer.encode(local).to(device), mask.view(1, -1, 1).to(device))
+        z = sample(denoiser, scheduler, (k, window, DIM), cond=enc, null=null, guidance=guidance,
                    steps=config.steps, generator=gen, constraint=constraint, resample=config.resample,
                    device=device)  # fmt: skip
-        x = vimo.normalizer.decode(z.cpu().float())
+        x = normalizer.decode(z.cpu().float())
         if constraint is not None:
             x = harmonize(x, mask)
         x = world_from_canonical(x[:, :length], yaw, origin)
@@ -216,65 +229,3 @@ def sample_sequence(
     if known is not None:
         out[:, known.mask] = known.values[known.mask]
     return out
-
-
-def load_model(prefix: str | Path, *, device: str | torch.device = "cpu"):
-    """A ViMo bundle or a baseline lifter bundle, by the kind recorded in PREFIX.json."""
-    import json
-
-    cfg_path = Path(prefix).with_suffix(".json")
-    kind = json.loads(cfg_path.read_text()).get("kind", "vimo") if cfg_path.exists() else "vimo"
-    if kind == "lifter":
-        from vimo.lifter import Lifter
-
-        return Lifter.load(prefix, device=device)
-    return ViMo.load(prefix, device=device)
-
-
-def generate_any(model, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig(),
-                 progress: Progress | None = None) -> Generated:  # fmt: skip
-    """:func:`generate` for a ViMo bundle; the baseline's single deterministic answer for a lifter."""
-    if isinstance(model, ViMo):
-        return generate(model, keypoints, config, progress)
-    from vimo.lifter import lift_generated
-
-    if config.samples != 1:
-        raise VimoError("the baseline is deterministic: it gives one answer (--samples 1)")
-    return lift_generated(model, keypoints, foot_lock=config.foot_lock)
-
-
-@torch.no_grad()
-def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig(),
-             progress: Progress | None = None) -> Generated:  # fmt: skip
-    """K plausible motions for a 2D keypoint sequence of any length (resampled to 30 fps); ``progress(done,
-    total)`` counts the windows sampled."""
-    if config.samples < 1:
-        raise VimoError(f"--samples must be at least 1, got {config.samples}")
-    kp = keypoints.resample(FPS) if abs(keypoints.fps - FPS) > 1e-6 else keypoints
-    num_frames = kp.num_frames
-    if num_frames < 2:
-        raise VimoError(f"keypoints have {num_frames} frame(s); at least 2 are needed")
-    cond_all = normalize_keypoints(torch.from_numpy(kp.data), vimo.norm_config).to(vimo.device)  # (T, 54)
-    sigma = config.smoothing(vimo.smooth)
-    out = smooth_vectors(sample_sequence(vimo, cond_all, num_frames, config, progress=progress), sigma)
-    k = config.samples
-
-    # The model never sees the floor: put the feet on y = 0 (median lowest joint on contact frames).
-    return finish([from_vector(out[i], fps=FPS).grounded() for i in range(k)], kp, foot_lock=config.foot_lock)
-
-
-def finish(motions: list[Motion], kp: Keypoints2D, *, foot_lock: bool = True) -> Generated:
-    """Foot locking (optional), 2D fidelity of each motion against the 30 fps keypoints, the best one."""
-    k = len(motions)
-    skate = []
-    if foot_lock:
-        locked = [lock_feet(m) for m in motions]
-        skate = [(foot_skating(m.joints(), m.contacts), foot_skating(lm.joints(), m.contacts))
-                 for m, lm in zip(motions, locked)]  # fmt: skip
-        motions = locked
-    fidelity = [reprojection_fidelity(motion_markers(m), kp.data) for m in motions]
-    best = max(
-        range(k),
-        key=lambda i: (np.nan_to_num(fidelity[i].pck, nan=-1), -np.nan_to_num(fidelity[i].error, nan=1e9)),
-    )
-    return Generated(motions, fidelity, best, skate)

@@ -1,4 +1,5 @@
-"""Post-processing of generated motion: temporal smoothing, and foot locking driven by the predicted contacts.
+"""Post-processing of generated motion: temporal smoothing, foot locking driven by the predicted contacts, and
+the foot-skating measure that tells how much locking removed. :func:`vimo.generation.finish` chains them.
 
 :func:`smooth_vectors` low-passes motion vectors in time (root and 6D rotations; a Gaussian of a frame or so
 removes the sampler's frame-to-frame noise, which the jitter metric sees first, and keeps the beats).
@@ -19,10 +20,27 @@ import torch
 from vimo.geometry.rotations import minimal_rotation
 from vimo.motion import Motion
 from vimo.representation import CONTACTS
-from vimo.skeleton import SMPL
+from vimo.skeleton import CONTACT_JOINT_NAMES, SMPL
 
-# (hip, knee, ankle, (ankle and toe contact channels)) per leg: either part on the ground pins the ankle.
-LEGS = ((1, 4, 7, (0, 2)), (2, 5, 8, (1, 3)))
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg's joint indices on SMPL-24 and the contact channels (of the motion vector) that pin its ankle."""
+
+    hip: int
+    knee: int
+    ankle: int
+    contacts: tuple[int, ...]  # the ankle's and the toe's channels: either part on the ground pins the ankle
+
+
+def _leg(side: str) -> Leg:
+    hip, knee, ankle = SMPL.indices([f"{side}_hip", f"{side}_knee", f"{side}_ankle"])
+    contacts = tuple(CONTACT_JOINT_NAMES.index(f"{side}_{part}") for part in ("ankle", "foot"))
+    return Leg(hip, knee, ankle, contacts)
+
+
+LEGS: tuple[Leg, ...] = (_leg("left"), _leg("right"))
+TOE_JOINTS = (SMPL.index("left_foot"), SMPL.index("right_foot"))
 
 
 @dataclass(frozen=True)
@@ -119,12 +137,12 @@ def foot_lock(motion: Motion, config: FootLockConfig = FootLockConfig()) -> Moti
         motion = motion.with_contacts()
     joints = motion.joints().astype(np.float64)
     goals = []
-    for hip, knee, ankle, channels in LEGS:
-        contact = motion.contacts[:, list(channels)].max(axis=1)
-        target, weight = _targets(joints[:, ankle], contact, config)
+    for leg in LEGS:
+        contact = motion.contacts[:, list(leg.contacts)].max(axis=1)
+        target, weight = _targets(joints[:, leg.ankle], contact, config)
         if weight.any():
             w = weight[:, None]
-            goals.append((hip, knee, ankle, (1 - w) * joints[:, ankle] + w * target))
+            goals.append((leg.hip, leg.knee, leg.ankle, (1 - w) * joints[:, leg.ankle] + w * target))
     if not goals:
         return motion
     local = motion.rotations.copy()
@@ -141,3 +159,14 @@ def foot_lock(motion: Motion, config: FootLockConfig = FootLockConfig()) -> Moti
             # The foot keeps its world orientation.
             local[sl, ankle] = (g_knee.transpose(-1, -2) @ glob[:, ankle]).numpy()
     return replace(motion, rotations=local)
+
+
+def foot_skating(pred: np.ndarray, gt_contacts: np.ndarray, fps: float = 30.0) -> float:
+    """Mean horizontal speed (m/s) of the toe joints on frames where the ground truth says contact.
+
+    pred: (..., T, 24, 3); gt_contacts: (..., T, 4) in the order of the motion vector (toes = 2, 3).
+    """
+    toes = pred[..., list(TOE_JOINTS), :]
+    step = np.linalg.norm(np.diff(toes[..., [0, 2]], axis=-3), axis=-1) * fps  # (..., T-1, 2)
+    on = gt_contacts[..., :-1, 2:4] > 0.5
+    return float((step * on).sum() / max(on.sum(), 1))

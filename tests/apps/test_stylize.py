@@ -19,13 +19,14 @@ from typer.testing import CliRunner
 from vimo.apps.dataset import DatasetConfig, read_manifest
 from vimo.apps.stylize import PAIRS, STYLE, StylePairs, StylizeConfig, stylize
 from vimo.cli import app
-from vimo.dance import DanceModel, export_dance, mux_audio
+from vimo.dance import DanceModel, mux_audio
 from vimo.data.synthetic import walking_motion
 from vimo.errors import VimoError
 from vimo.models.adapters import ZeroConvDenoiser
 from vimo.music.features import SR
 from vimo.render import CameraPath, render_video
 from vimo.training.dance import DanceConfig, build_pairs, fit_dance
+from vimo.training.export import export_dance
 
 LOOSE = DatasetConfig(samples=1, clip_seconds=2.5, min_clip_seconds=2.0, steps=2, min_pck=0.0, max_foot_skate=1e9,
                       max_jitter=1e9)  # fmt: skip

@@ -126,7 +126,8 @@ def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, t
     from typer.testing import CliRunner
 
     from vimo.cli import app
-    from vimo.dance import DanceModel, export_dance
+    from vimo.dance import DanceModel
+    from vimo.training.export import export_dance
 
     cfg = DanceConfig(model="tiny", pairs=str(pairs_file), batch_size=4, max_steps=3, val_every=0, bf16=False)
     fit_dance(cfg, tiny_cache, tmp_path / "run")
@@ -185,7 +186,7 @@ def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, t
 def test_a_dance_run_can_start_from_an_exported_dance_model(pairs_file, tiny_cache, tmp_path):
     from safetensors.torch import load_file
 
-    from vimo.dance import export_dance
+    from vimo.training.export import export_dance
 
     cfg = DanceConfig(model="tiny", pairs=str(pairs_file), batch_size=4, max_steps=3, val_every=0, bf16=False)
     fit_dance(cfg, tiny_cache, tmp_path / "run")

@@ -19,9 +19,10 @@ import torch
 
 from vimo.conditioning import normalize_keypoints
 from vimo.errors import VimoError
+from vimo.generation import FPS, GenerationConfig
 from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion, facing_yaw
-from vimo.pipeline import FPS, GenerationConfig, Known, ViMo, sample_sequence
+from vimo.pipeline import Known, ViMo, sample_sequence
 from vimo.postprocess import smooth_vectors
 from vimo.render import CameraPath, Figure, MannequinStyle, SceneStyle, render_frames
 from vimo.representation import CONTACTS, from_vector, split, to_vector
@@ -111,7 +112,9 @@ def complete(
     values = torch.from_numpy(to_vector(motion))
     known = Known(torch.from_numpy(keep), values)
     cfg = replace(config, samples=1, foot_lock=False)
-    out = sample_sequence(vimo, _condition(vimo, keypoints, motion.num_frames), motion.num_frames, cfg, known)
+    cond = _condition(vimo, keypoints, motion.num_frames)
+    out = sample_sequence(vimo.model, vimo.normalizer, cond, motion.num_frames, cfg, default_guidance=vimo.guidance,
+                          known=known)  # fmt: skip
     result = from_vector(smooth_joins(out[0], keep), fps=FPS)
     kept_rows = torch.from_numpy(keep)
     # Rotations/root of kept frames are copied bit-exactly from the input.

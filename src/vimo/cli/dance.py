@@ -187,7 +187,7 @@ def dance_export(
 
     Example: vimo dance export runs/dance -o weights/dance-small
     """
-    from vimo.dance import export_dance
+    from vimo.training.export import export_dance
 
     dance = export_dance(run_dir, out, guidance=guidance)
     console.print(f"{out}.safetensors: step {dance.info.get('step')}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from vimo.keypoints import COCO17_NAMES
+from vimo.postprocess import TOE_JOINTS, foot_skating  # noqa: F401  (next to foot locking; a metric here too)
 from vimo.skeleton import SMPL
 
-TOE_JOINTS = (SMPL.index("left_foot"), SMPL.index("right_foot"))
 # The eight limb bones of COCO-17 (upper arms, forearms, thighs, shins) as keypoint index pairs.
 COCO17_LIMBS: tuple[tuple[int, int], ...] = tuple(
     (COCO17_NAMES.index(f"{side}_{a}"), COCO17_NAMES.index(f"{side}_{b}"))
@@ -49,17 +49,6 @@ def pa_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
 def root_aligned_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
     """MPJPE after subtracting each frame's pelvis position (metres)."""
     return mpjpe(pred - pred[..., :1, :], gt - gt[..., :1, :])
-
-
-def foot_skating(pred: np.ndarray, gt_contacts: np.ndarray, fps: float = 30.0) -> float:
-    """Mean horizontal speed (m/s) of the toe joints on frames where the ground truth says contact.
-
-    pred: (..., T, 24, 3); gt_contacts: (..., T, 4) in the order of the motion vector (toes = 2, 3).
-    """
-    toes = pred[..., list(TOE_JOINTS), :]
-    step = np.linalg.norm(np.diff(toes[..., [0, 2]], axis=-3), axis=-1) * fps  # (..., T-1, 2)
-    on = gt_contacts[..., :-1, 2:4] > 0.5
-    return float((step * on).sum() / max(on.sum(), 1))
 
 
 def jitter(pred: np.ndarray, fps: float = 30.0) -> float:

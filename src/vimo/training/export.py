@@ -8,8 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
 
 from vimo.conditioning import VARIANTS, NormalizationConfig
+from vimo.dance import DanceModel
 from vimo.errors import VimoError
 from vimo.lifter import Lifter
 from vimo.models.denoiser import Denoiser, DenoiserConfig
@@ -17,6 +19,7 @@ from vimo.models.motionbert import DSTformer, DSTformerConfig
 from vimo.pipeline import ViMo
 from vimo.representation import Normalizer
 from vimo.training.checkpoint import load_checkpoint
+from vimo.training.dance import MUSIC_NORM
 
 
 def export_run(run_dir: Path, prefix: Path, *, guidance: float = 2.0) -> ViMo:
@@ -35,6 +38,18 @@ def export_baseline(run_dir: Path, prefix: Path, *, weights: str = "ema") -> Lif
     lifter = Lifter(model, normalizer, norm_config, info=info)
     lifter.save(prefix)
     return lifter
+
+
+def export_dance(run_dir: str | Path, prefix: str | Path, *, guidance: float = 2.0) -> DanceModel:
+    """A dance run's EMA weights -> PREFIX.safetensors + PREFIX.json (kind "dance")."""
+    run_dir = Path(run_dir)
+    if not (run_dir / MUSIC_NORM).exists():
+        raise VimoError(f"{run_dir}: not a dance run (no {MUSIC_NORM})")
+    model, normalizer, _, info = _load_run(run_dir, lambda cfg: Denoiser(DenoiserConfig(**cfg)))
+    norm = load_file(str(run_dir / MUSIC_NORM))
+    dance = DanceModel(model, normalizer, norm["mean"], norm["std"], guidance, info)
+    dance.save(prefix)
+    return dance
 
 
 def _load_run(
