@@ -19,6 +19,7 @@ from vimo.cli.root import (
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.options import ExportWeights
 from vimo.paths import BASELINE_WEIGHTS
 
 baseline_app = typer.Typer(help="The MotionBERT-style baseline lifter: training, export.", no_args_is_help=True)
@@ -60,8 +61,9 @@ def baseline_export(
     run_dir: Annotated[Path, typer.Argument(help="Baseline training run directory.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output prefix.")] = BASELINE_WEIGHTS,
     weights: Annotated[
-        str, typer.Option(help="ema (default) or raw: the current weights, for short runs where the EMA lags.")
-    ] = "ema",
+        ExportWeights,
+        typer.Option(help="ema (default) or raw: the current weights, for short runs where the EMA lags."),
+    ] = ExportWeights.EMA,
 ) -> None:
     """Export a baseline run's EMA weights as a bundle (`vimo run --model baseline` loads it).
 
@@ -69,5 +71,5 @@ def baseline_export(
     """
     from vimo.training.export import export_baseline
 
-    lifter = export_baseline(run_dir, out, weights=weights)
-    console.print(f"{out}.safetensors: step {lifter.info.get('step')}, {weights} weights")
+    lifter = export_baseline(run_dir, out, weights=weights.value)
+    console.print(f"{out}.safetensors: step {lifter.info.get('step')}, {weights.value} weights")

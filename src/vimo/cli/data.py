@@ -13,7 +13,7 @@ from vimo.cli.root import (
     progress_bar,
     user_errors,
 )
-from vimo.errors import VimoError
+from vimo.options import Regime
 
 data_app = typer.Typer(help="Motion data: prepare training caches, preview the camera simulator.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -24,7 +24,7 @@ app.add_typer(data_app, name="data")
 def data_preview_camera(
     motion: Annotated[Path, typer.Argument(help="Motion file (.bvh, .bvh.gz, .npz, .pkl).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output .mp4 or .gif.")],
-    regime: Annotated[str, typer.Option(help="static, moving, montage or tracking.")] = "moving",
+    regime: Annotated[Regime, typer.Option(help="Camera regime.")] = Regime.MOVING,
     seed: Annotated[int, typer.Option()] = 0,
     seconds: Annotated[float, typer.Option(help="Length to preview.")] = 10.0,
 ) -> None:
@@ -34,18 +34,14 @@ def data_preview_camera(
     """
     import numpy as np
 
-    from vimo.data.camera_sim import Regime, simulate
+    from vimo.data.camera_sim import simulate
     from vimo.data.markers import motion_markers
     from vimo.data.mocap import load_motion
     from vimo.data.preview import write_camera_preview
     from vimo.training.batches import CASUAL_SIM_CONFIG
 
-    try:
-        chosen = Regime(regime)
-    except ValueError:
-        raise VimoError(f"unknown --regime {regime!r}; choose one of {', '.join(r.value for r in Regime)}") from None
     m = load_motion(motion)[: int(seconds * 30)]
-    sim = simulate(motion_markers(m), regime=chosen, config=CASUAL_SIM_CONFIG, rng=np.random.default_rng(seed))
+    sim = simulate(motion_markers(m), regime=regime, config=CASUAL_SIM_CONFIG, rng=np.random.default_rng(seed))
     path = write_camera_preview(m.joints(), sim, out)
     console.print(f"wrote {path} ({len(m)} frames, cuts at {list(sim.cut_frames)})")
 

@@ -12,9 +12,11 @@ from vimo.cli.root import (
     app,
     console,
     progress_bar,
+    stop_on_signals,
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.options import Engine
 
 dataset_app = typer.Typer(help="Build 3D motion datasets from videos.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
@@ -39,7 +41,7 @@ def dataset_build(
     bvh: Annotated[bool, typer.Option(help="Also write a .bvh per motion.")] = False,
     foot_lock: Annotated[bool, typer.Option(help="Pin feet on predicted contact frames (IK).")] = True,
     weights: Annotated[Path | None, typer.Option(help="Model prefix (PREFIX.json + PREFIX.safetensors).")] = None,
-    engine: Annotated[str, typer.Option(help="local (this process) or ray.")] = "local",
+    engine: Annotated[Engine, typer.Option(help="local (this process) or ray.")] = Engine.LOCAL,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (default: a local Ray instance).")] = None,
     workers: Annotated[int | None, typer.Option(help="Ray: videos in flight (local instance: its CPUs).")] = None,
     generate_gpus: Annotated[float, typer.Option(help="Ray: GPUs per generation task.")] = 0.0,
@@ -51,44 +53,28 @@ def dataset_build(
 
     Example: vimo dataset build videos/ -o datasets/dance --samples 10 --engine ray --workers 8
     """
-    import signal
-
     from rich.table import Table
 
     from vimo.apps.dataset import DatasetConfig, RayConfig, build_dataset
     from vimo.pipeline import DEFAULT_WEIGHTS
 
-    if engine not in ("local", "ray"):
-        raise VimoError(f"unknown --engine {engine!r}; choose local or ray")
-    if engine == "local" and (address is not None or workers is not None or generate_gpus):
+    if engine is Engine.LOCAL and (address is not None or workers is not None or generate_gpus):
         raise VimoError("--address, --workers and --generate-gpus need --engine ray (without --address: a local Ray)")
     config = DatasetConfig(samples=samples, clip_seconds=clip_seconds, overlap_seconds=overlap_seconds,
                            min_clip_seconds=min_clip_seconds, min_coverage=min_coverage, min_pck=min_pck,
                            max_foot_skate=max_foot_skate, max_jitter=max_jitter, steps=steps, guidance=guidance,
                            foot_lock=foot_lock, bvh=bvh, seed=seed)  # fmt: skip
-    ray = RayConfig(address=address, workers=workers, generate_gpus=generate_gpus) if engine == "ray" else None
+    ray = RayConfig(address=address, workers=workers, generate_gpus=generate_gpus) if engine is Engine.RAY else None
+    stopped = f"{out}: stopped; finished clips are kept (run the same command again to continue)"
+    with stop_on_signals(stopped) as stop, progress_bar() as bar:
+        task = bar.add_task("videos", total=None)
 
-    stopping = []
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            stop.check()
 
-    def stop(signum, frame):  # SIGTERM / SIGINT: committed clips stay; the next run continues
-        stopping.append(signum)
-        raise KeyboardInterrupt
-
-    def progress(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-        if stopping:  # C code (numpy, PyAV) may swallow the handler's KeyboardInterrupt: stop here instead
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        with progress_bar() as bar:
-            task = bar.add_task("videos", total=None)
-            report = build_dataset(inputs, out, weights=weights or DEFAULT_WEIGHTS, config=config, engine=engine,
-                                   ray=ray, force=force, progress=progress)  # fmt: skip
-    except KeyboardInterrupt:
-        console.print(f"{out}: stopped; finished clips are kept (run the same command again to continue)")
-        raise typer.Exit(130) from None
+        report = build_dataset(inputs, out, weights=weights or DEFAULT_WEIGHTS, config=config, engine=engine.value,
+                               ray=ray, force=force, progress=progress)  # fmt: skip
     s = report.summary
     if report.up_to_date:
         console.print(f"{out}: up to date (same videos, model and settings)")

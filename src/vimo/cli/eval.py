@@ -17,9 +17,11 @@ from vimo.cli.root import (
     app,
     console,
     progress_bar,
+    stage_progress,
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.options import Split
 from vimo.paths import DANCE_WEIGHTS, SHARED_VIDEOS
 
 eval_app = typer.Typer(help="Benchmarks: accuracy under casual cameras.", no_args_is_help=True)
@@ -31,7 +33,7 @@ app.add_typer(eval_app, name="eval")
 def eval_casual(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (casual.json, casual.md).")],
     data: CacheOpt = Path("data/cache"),
-    split: SplitOpt = "test",
+    split: SplitOpt = Split.TEST,
     windows: Annotated[int, typer.Option(help="Windows per camera regime.")] = 64,
     steps: StepsOpt = 50,
     guidance: GuidanceOpt = None,
@@ -47,46 +49,17 @@ def eval_casual(
     """
     from vimo.data.dataset import WindowCache
     from vimo.eval.casual import CasualConfig, casual_report, markdown_table, write_report
+    from vimo.eval.suites import REGIMES, load_eval_models
 
-    _check_split(split)
     cache = WindowCache.load(data)
-    vimo, lifter = _eval_models(weights, baseline)
-    with console.status(f"evaluating {windows} windows x 4 regimes..."):
-        config = CasualConfig(split=split, windows=windows, steps=steps, guidance=guidance, seed=seed,
+    models = load_eval_models(weights, baseline)
+    with console.status(f"evaluating {windows} windows x {REGIMES} regimes..."):
+        config = CasualConfig(split=split.value, windows=windows, steps=steps, guidance=guidance, seed=seed,
                               best_of=best_of)  # fmt: skip
-        report = casual_report(vimo, cache, config, baseline=lifter)
+        report = casual_report(models.vimo, cache, config, baseline=models.baseline)
     write_report(report, out)
     console.print("PA-MPJPE (mm), single sample\n" + markdown_table(report))
     console.print(f"wrote {out}/casual.json and {out}/casual.md")
-
-
-def _check_split(split: str) -> None:
-    if split not in ("test", "val"):
-        raise VimoError(f"unknown --split {split!r}; choose test or val")
-
-
-def _eval_models(weights: Path | None, baseline: Path | None):
-    """The ViMo bundle and the baseline lifter (the shipped one when present, else None) for the benchmarks."""
-    from vimo.pipeline import BASELINE_WEIGHTS, DEFAULT_WEIGHTS, ViMo
-
-    vimo = ViMo.load(weights or DEFAULT_WEIGHTS)
-    lifter = None
-    if baseline is not None or BASELINE_WEIGHTS.with_suffix(".json").exists():
-        from vimo.lifter import Lifter
-
-        lifter = Lifter.load(baseline or BASELINE_WEIGHTS)
-    return vimo, lifter
-
-
-def _predictors(vimo, lifter, *, steps: int, guidance: float | None) -> dict:
-    from vimo.training.validation import denoiser_predictor
-
-    g = vimo.guidance if guidance is None else guidance
-    predict = denoiser_predictor(vimo.model, vimo.normalizer, steps=steps, guidance=g, smooth=vimo.smooth)
-    out = {"vimo": (predict, vimo.norm_config)}
-    if lifter is not None:
-        out["baseline_motionbert"] = (lambda cond, _gen: lifter.predict(cond), lifter.norm_config)
-    return out
 
 
 @eval_app.command("robustness")
@@ -94,7 +67,7 @@ def _predictors(vimo, lifter, *, steps: int, guidance: float | None) -> dict:
 def eval_robustness(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (robustness.json/.md, PNG curves).")],
     data: CacheOpt = Path("data/cache"),
-    split: SplitOpt = "test",
+    split: SplitOpt = Split.TEST,
     windows: Annotated[int, typer.Option(help="Windows per sweep point.")] = 16,
     steps: StepsOpt = 50,
     guidance: GuidanceOpt = None,
@@ -109,40 +82,16 @@ def eval_robustness(
     """
     from vimo.data.dataset import WindowCache
     from vimo.eval.robustness import robustness_markdown, robustness_report, write_robustness
+    from vimo.eval.suites import load_eval_models, predictors
 
-    _check_split(split)
     cache = WindowCache.load(data)
-    vimo, lifter = _eval_models(weights, baseline)
+    models = load_eval_models(weights, baseline)
     with console.status(f"robustness sweeps, {windows} windows per point..."):
-        report = robustness_report(_predictors(vimo, lifter, steps=steps, guidance=guidance), cache,
-                                   split=split, windows=windows, seed=seed)  # fmt: skip
+        report = robustness_report(predictors(models, steps=steps, guidance=guidance), cache,
+                                   split=split.value, windows=windows, seed=seed)  # fmt: skip
     written = write_robustness(report, out)
     console.print(robustness_markdown(report))
     console.print("wrote " + ", ".join(str(p) for p in written))
-
-
-class _StageBars:
-    """A rich progress bar per stage label, for the ``progress(label, done, total)`` callbacks of the suites."""
-
-    def __init__(self, bar) -> None:
-        self.bar, self.tasks = bar, {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], completed=done, total=total)
-
-
-def _write_suite(out: Path, name: str, report: dict, markdown: str) -> None:
-    import json as _json
-
-    from vimo.io.atomic import atomic_open
-
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_open(out / f"{name}.json") as fh:
-        _json.dump(report, fh, indent=1, allow_nan=False)
-    with atomic_open(out / f"{name}.md") as fh:
-        fh.write(markdown)
 
 
 @eval_app.command("rendered")
@@ -165,16 +114,17 @@ def eval_rendered(
     Example: vimo eval rendered --data data/cache -o reports/rendered --work runs/rendered
     """
     from vimo.data.dataset import WindowCache
+    from vimo.eval.suites import load_eval_models, rendered_seconds, write_suite
     from vimo.eval.videos import rendered_markdown, rendered_report
 
     cache = WindowCache.load(data)
-    vimo, lifter = _eval_models(weights, baseline)
+    models = load_eval_models(weights, baseline)
     with progress_bar() as bar:
-        report = rendered_report(vimo, cache, baseline=lifter, windows_per_regime=windows, seed=seed, steps=steps,
-                                 seconds=min(5.0, cache.window / 30),
-                                 work_dir=work or out / "work", progress=_StageBars(bar))  # fmt: skip
+        report = rendered_report(models.vimo, cache, baseline=models.baseline, windows_per_regime=windows, seed=seed,
+                                 steps=steps, seconds=rendered_seconds(cache), work_dir=work or out / "work",
+                                 progress=stage_progress(bar))  # fmt: skip
     md = rendered_markdown(report)
-    _write_suite(out, "rendered", report, md)
+    write_suite(out, "rendered", report, md)
     console.print(md)
     console.print(f"wrote {out}/rendered.json and {out}/rendered.md")
 
@@ -194,14 +144,15 @@ def eval_real(
 
     Example: vimo eval real --videos ../shared/data/videos -o reports/real
     """
+    from vimo.eval.suites import load_eval_models, write_suite
     from vimo.eval.videos import real_markdown, real_report
 
-    vimo, lifter = _eval_models(weights, baseline)
+    models = load_eval_models(weights, baseline)
     with progress_bar() as bar:
-        report = real_report(vimo, videos, baseline=lifter, seed=seed, steps=steps, work_dir=work or out / "work",
-                             progress=_StageBars(bar))  # fmt: skip
+        report = real_report(models.vimo, videos, baseline=models.baseline, seed=seed, steps=steps,
+                             work_dir=work or out / "work", progress=stage_progress(bar))  # fmt: skip
     md = real_markdown(report)
-    _write_suite(out, "real", report, md)
+    write_suite(out, "real", report, md)
     console.print(md)
     console.print(f"wrote {out}/real.json and {out}/real.md")
 
@@ -212,7 +163,7 @@ def eval_all(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory: table.md and one folder per suite.")],
     data: CacheOpt = Path("data/cache"),
     videos: Annotated[Path, typer.Option(help="Folder of real clips.")] = SHARED_VIDEOS,
-    split: Annotated[str, typer.Option(help="Motions from the test or val split.")] = "test",
+    split: SplitOpt = Split.TEST,
     windows: Annotated[int, typer.Option(help="Casual suite: windows per camera regime.")] = 64,
     best_of: Annotated[int, typer.Option(help="Casual suite: ViMo's best of K (oracle).")] = 5,
     rendered_windows: Annotated[int, typer.Option(help="Rendered suite: motions per regime.")] = 4,
@@ -227,70 +178,22 @@ def eval_all(
 
     Example: vimo eval all --data data/cache -o reports/eval
     """
-    import json as _json
-    import time
-
     from vimo.data.dataset import WindowCache
-    from vimo.eval.casual import CasualConfig, casual_report, write_report
     from vimo.eval.casual import markdown_table as casual_markdown
-    from vimo.eval.robustness import robustness_report, write_robustness
-    from vimo.eval.table import table1
-    from vimo.eval.videos import real_markdown, real_report, rendered_markdown, rendered_report
-    from vimo.io.atomic import atomic_open
+    from vimo.eval.suites import AllConfig, evaluate_all, load_eval_models
 
-    _check_split(split)
     cache = WindowCache.load(data)
-    vimo, lifter = _eval_models(weights, baseline)
-    reports, timings = {}, {}
-
-    def suite(name: str, run) -> None:
-        path = out / name / f"{name}.json"
-        if path.exists():
-            reports[name] = _json.loads(path.read_text())
-            console.print(f"{name}: reusing {path}")
-            return
-        t0 = time.perf_counter()
-        run()
-        timings[name] = round(time.perf_counter() - t0, 1)
-        reports[name] = _json.loads(path.read_text())
-        console.print(f"{name}: {timings[name]} s")
-
-    def casual() -> None:
-        with console.status(f"casual: {windows} windows x 4 regimes, best of {best_of}..."):
-            config = CasualConfig(split=split, windows=windows, steps=steps, seed=seed, best_of=best_of)
-            write_report(casual_report(vimo, cache, config, baseline=lifter), out / "casual")
-
-    def rendered() -> None:
-        with progress_bar() as bar:
-            r = rendered_report(vimo, cache, baseline=lifter, windows_per_regime=rendered_windows, seed=seed,
-                                split=split, seconds=min(5.0, cache.window / 30),
-                                steps=steps, work_dir=out / "rendered" / "work", progress=_StageBars(bar))  # fmt: skip
-        _write_suite(out / "rendered", "rendered", r, rendered_markdown(r))
-
-    def real() -> None:
-        with progress_bar() as bar:
-            r = real_report(vimo, videos, baseline=lifter, seed=seed, steps=steps, work_dir=out / "real" / "work",
-                            progress=_StageBars(bar))  # fmt: skip
-        _write_suite(out / "real", "real", r, real_markdown(r))
-
-    def robustness() -> None:
-        with console.status(f"robustness: {robustness_windows} windows per point..."):
-            r = robustness_report(_predictors(vimo, lifter, steps=steps, guidance=None), cache,
-                                  split=split, windows=robustness_windows, seed=seed)  # fmt: skip
-        write_robustness(r, out / "robustness")
-
-    for name, run in (("casual", casual), ("rendered", rendered), ("real", real), ("robustness", robustness)):
-        suite(name, run)
-    table = table1(reports)
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_open(out / "table.md") as fh:
-        fh.write("# ViMo evaluation summary\n\n" + table + "\nSuites: casual/casual.md, rendered/rendered.md, "
-                 "real/real.md, robustness/robustness.md (and PNG curves).\n")  # fmt: skip
-    if timings:
-        with atomic_open(out / "timings.json") as fh:
-            _json.dump(timings, fh, indent=1)
-    console.print(casual_markdown(reports["casual"]) if "casual" in reports else "")
-    console.print(table)
+    models = load_eval_models(weights, baseline)
+    config = AllConfig(split=split.value, windows=windows, best_of=best_of, rendered_windows=rendered_windows,
+                       robustness_windows=robustness_windows, steps=steps, seed=seed)  # fmt: skip
+    with progress_bar() as bar:
+        result = evaluate_all(out, cache, models, videos, config, progress=stage_progress(bar))
+    for name, path in result.reused.items():
+        console.print(f"{name}: reusing {path}")
+    for name, seconds in result.timings_s.items():
+        console.print(f"{name}: {seconds} s")
+    console.print(casual_markdown(result.reports["casual"]))
+    console.print(result.table)
     console.print(f"wrote {out}/table.md")
 
 

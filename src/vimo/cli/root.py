@@ -1,10 +1,13 @@
 """The root ``vimo`` typer app and what every command group shares: one-line user errors, progress bars, the
-common options and the signal handling of the training commands."""
+common options and the one signal handler (:func:`stop_on_signals`)."""
 
 from __future__ import annotations
 
 import functools
 import logging
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +24,7 @@ from rich.progress import (
 )
 
 from vimo.errors import VimoError
+from vimo.options import Split
 
 console = Console(stderr=True)
 app = typer.Typer(
@@ -51,11 +55,11 @@ def user_errors(fn):
     return wrapper
 
 
-class StageBars(Progress):
+class Bars(Progress):
     """Progress bars that appear with their first task: a job that fails before its first stage prints its
     one-line error and nothing else."""
 
-    def __enter__(self) -> StageBars:
+    def __enter__(self) -> Bars:
         return self  # started by the first add_task
 
     def add_task(
@@ -71,8 +75,8 @@ class StageBars(Progress):
             super().stop()
 
 
-def progress_bar() -> StageBars:
-    return StageBars(
+def progress_bar() -> Bars:
+    return Bars(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), console=console,
     )  # fmt: skip
@@ -95,6 +99,18 @@ def task_progress(bar: Progress, label: str):
     return update
 
 
+def stage_progress(bar: Progress) -> Callable[[str, int, int], None]:
+    """A ``progress(stage, done, total)`` callback: a bar per stage label, added on the stage's first call."""
+    tasks: dict[str, TaskID] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return update
+
+
 # Options shared by the training commands (vimo train, vimo baseline train, vimo dance train).
 CacheOpt = Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")]
 RunDirOpt = Annotated[Path, typer.Option(help="Run directory (checkpoints, logs).")]
@@ -108,32 +124,57 @@ BaselineOpt = Annotated[
     Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")
 ]
 GuidanceOpt = Annotated[float | None, typer.Option(help="Guidance (default: the model's).")]
-SplitOpt = Annotated[str, typer.Option(help="test or val.")]
+SplitOpt = Annotated[Split, typer.Option(help="Motions from the test or val split.")]
 
 
-def run_training(out: Path, threads: int, fit_run) -> None:
+class Stop:
+    """Whether SIGTERM / SIGINT arrived (see :func:`stop_on_signals`)."""
+
+    def __init__(self) -> None:
+        self.signals: list[int] = []
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if a signal arrived: for loops whose C code (numpy, PyAV) swallowed the
+        handler's own KeyboardInterrupt."""
+        if self.signals:
+            raise KeyboardInterrupt
+
+
+@contextmanager
+def stop_on_signals(message: str) -> Iterator[Stop]:
+    """The one way commands stop on a signal: SIGTERM and SIGINT (also when started in the background, where
+    SIGINT is ignored) raise KeyboardInterrupt in the block; the block's own cleanup runs (checkpoints, temp
+    files), then ``message`` is printed and the command exits with status 130. The previous handlers come back
+    when the block ends."""
+    stop = Stop()
+
+    def handler(signum: int, frame) -> None:
+        stop.signals.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield stop
+    except KeyboardInterrupt:
+        console.print(message, highlight=False)
+        raise typer.Exit(130) from None
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def run_training(out: Path, threads: int, fit_run: Callable[[], object]):
     """Run a training loop (``fit_run()`` -> final state) the way every `... train` command does: INFO logs,
-    ``threads`` torch threads (0: torch's default), a checkpoint and exit 130 on SIGTERM / SIGINT."""
+    ``threads`` torch threads (0: torch's default), a checkpoint and exit 130 on SIGTERM / SIGINT. Returns the
+    final state (step, wall_seconds, ...)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    stop_on_signals()
-    try:
+    with stop_on_signals(f"{out}: stopped; the last step is checkpointed (continue with --resume)"):
         state = fit_run()
-    except KeyboardInterrupt:
-        console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
-        raise typer.Exit(130) from None
-    console.print(f"{out}: step {state.step}, {state.wall_seconds / 3600:.2f} h of training")
-
-
-def stop_on_signals() -> None:
-    """SIGTERM / SIGINT (also when started in the background) end a training run with a checkpoint."""
-    import signal
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    console.print(f"{out}: step {state.step}, {state.samples} samples, {state.wall_seconds / 3600:.2f} h of training")
+    return state

@@ -10,9 +10,12 @@ import typer
 from vimo.cli.root import (
     app,
     console,
+    progress_bar,
+    stage_progress,
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.options import StyleMethod
 from vimo.paths import DANCE_WEIGHTS
 
 
@@ -27,8 +30,8 @@ def stylize_cmd(
         list[Path] | None, typer.Argument(metavar="VIDEOS", help="Videos, with or without --videos before them.")
     ] = None,
     method: Annotated[
-        str, typer.Option(help="zeroconv (frozen base + adapters) or finetune (all weights).")
-    ] = "zeroconv",
+        StyleMethod, typer.Option(help="zeroconv (frozen base + adapters) or finetune (all weights).")
+    ] = StyleMethod.ZEROCONV,
     base: Annotated[Path, typer.Option(help="Music-to-dance base bundle.")] = DANCE_WEIGHTS,
     music: Annotated[
         Path | None, typer.Option(help="Pair the motions with this track instead of the videos' audio.")
@@ -42,24 +45,15 @@ def stylize_cmd(
 
     Example: vimo stylize --videos a.mp4 b.mp4 c.mp4 -o styles/mine --method zeroconv
     """
-    from rich.progress import Progress
-
     from vimo.apps.stylize import StylizeConfig, stylize
 
     videos = [*(videos or []), *(more or [])]
     if not videos:
         raise VimoError("no videos: vimo stylize --videos A.mp4 B.mp4 ... -o STYLE")
 
-    config = StylizeConfig(method=method, steps=steps, samples=samples, min_pck=min_pck, seed=seed)
-    with Progress(console=console, transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        report = stylize(videos, out, base=base, music=music, config=config, progress=progress)
+    config = StylizeConfig(method=method.value, steps=steps, samples=samples, min_pck=min_pck, seed=seed)
+    with progress_bar() as bar:
+        report = stylize(videos, out, base=base, music=music, config=config, progress=stage_progress(bar))
     console.print(
         f"{out}: {report.motions} motions from {report.videos} video(s), {report.pairs} music pairs; "
         f"final loss {report.final_loss:.3f}; seconds {report.seconds}"

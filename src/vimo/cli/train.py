@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -16,10 +15,11 @@ from vimo.cli.root import (
     ThreadsOpt,
     app,
     console,
-    stop_on_signals,
+    run_training,
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.options import Optimizer
 
 
 @app.command("train")
@@ -40,7 +40,7 @@ def train(
         float, typer.Option(help="Speed augmentation: replay windows at rates in [1/(1+A), 1+A] (new runs).")
     ] = 0.0,
     threads: ThreadsOpt = 0,
-    optimizer: Annotated[str, typer.Option(help="adamw or adan.")] = "adamw",
+    optimizer: Annotated[Optimizer, typer.Option(help="adamw or adan.")] = Optimizer.ADAMW,
     lr: Annotated[float | None, typer.Option(help="Learning rate (default: 1e-3 AdamW, 4e-4 Adan).")] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
@@ -48,8 +48,6 @@ def train(
 
     Example: vimo train --config small --data data/cache --out runs/small --max-minutes 60
     """
-    import torch
-
     from vimo.models.denoiser import CONFIGS
     from vimo.training.trainer import TrainConfig, fit
 
@@ -59,28 +57,15 @@ def train(
 
     if conditioning not in VARIANTS:
         raise VimoError(f"unknown --conditioning {conditioning!r}; choose one of {', '.join(VARIANTS)}")
-    if threads:
-        torch.set_num_threads(threads)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from vimo.training.trainer import OPTIMIZERS
-
-    if optimizer not in OPTIMIZERS:
-        raise VimoError(f"unknown --optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
     lr = lr if lr is not None else (1e-3 if optimizer == "adamw" else 4e-4)
     if not 0 <= time_warp < 1:
         raise VimoError(f"--time-warp {time_warp}: expected 0 (off) up to below 1 (rates 0.5-2)")
     cfg = TrainConfig(model=config, batch_size=batch_size, max_steps=max_steps, max_minutes=max_minutes,
                       val_every=val_every, bf16=bf16, seed=seed, conditioning=conditioning,
-                      optimizer=optimizer, lr=lr, time_warp=time_warp)  # fmt: skip
+                      optimizer=optimizer.value, lr=lr, time_warp=time_warp)  # fmt: skip
     if init is not None and resume:
         raise VimoError("--init starts a new run from a bundle; --resume continues a run: use one of them")
-    stop_on_signals()
-    try:
-        state = fit(cfg, data, out, resume=resume, init=init)
-    except KeyboardInterrupt:
-        console.print(f"{out}: stopped; the last step is checkpointed (continue with --resume)")
-        raise typer.Exit(130) from None
-    console.print(f"{out}: step {state.step}, {state.samples} samples, {state.wall_seconds / 3600:.2f} h of training")
+    run_training(out, threads, lambda: fit(cfg, data, out, resume=resume, init=init))
 
 
 @app.command("export")
