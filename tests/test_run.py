@@ -9,14 +9,15 @@ import pytest
 from typer.testing import CliRunner
 
 import vimo
+from vimo.bundle import load_generator
 from vimo.cli import app
 from vimo.data.camera_sim import Regime, SimConfig, simulate
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
 from vimo.export import remove_stale_outputs
+from vimo.generation import GenerationConfig, generate_any
 from vimo.io.keypoint_formats import read_keypoints
 from vimo.options import ModelKind
-from vimo.pipeline import GenerationConfig, generate_any, load_model
 from vimo.run import RunConfig, RunReport, run
 
 runner = CliRunner()
@@ -82,7 +83,7 @@ def test_the_command_gives_the_library_functions_motion(tiny_bundle, keypoints_f
     config = RunConfig(weights=tiny_bundle, generation=GenerationConfig(samples=2, seed=3, steps=2))
     report = run(keypoints_file, tmp_path / "lib", config)
     assert isinstance(report, RunReport)
-    direct = generate_any(load_model(tiny_bundle), read_keypoints(keypoints_file), config.generation)
+    direct = generate_any(load_generator(tiny_bundle), read_keypoints(keypoints_file), config.generation)
     expected = direct.motions[direct.best].joints()
     for folder in ("cli", "lib"):
         joints = np.load(tmp_path / folder / "motion.npz")["joints"]

@@ -113,7 +113,7 @@ def test_bad_video_inputs_give_one_line_exit_2_and_leave_nothing(tiny_bundle, cl
 def test_video_and_keypoint_runs_write_one_report_layout(tiny_bundle, clip, tmp_path):
     """Issue 21.2: a video and its keypoint file give report.json files with the same keys and the same meaning
     of "model" (the kind; the training run is under "weights")."""
-    from vimo.pipeline import GenerationConfig
+    from vimo.generation import GenerationConfig
     from vimo.run import RunConfig, run
 
     config = RunConfig(weights=tiny_bundle, generation=GenerationConfig(steps=2), preview=False)

@@ -8,7 +8,7 @@
 - A keypoint file (our JSON, AlphaPose, OpenPose, COCO, MMPose): read by
   :func:`vimo.io.keypoint_formats.read_keypoints`.
 
-Both then generate (:func:`vimo.pipeline.generate_any`), write the motions
+Both then generate (:func:`vimo.generation.generate_any`: the bundle's ``generate``), write the motions
 (:func:`vimo.export.write_generated`) and ``report.json``: one layout for both (:class:`RunReport`; what only a
 video has is null for keypoints), with the package version, the weights' name and SHA-256, and every file the
 run wrote.
@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vimo import __version__
+from vimo.bundle import load_generator
 from vimo.errors import VimoError
 from vimo.export import (
     DEFAULT_FORMATS,
@@ -38,13 +39,14 @@ from vimo.export import (
     run_report,
     write_generated,
 )
+from vimo.generation import Generated, GenerationConfig, generate_any
 from vimo.io.atomic import atomic_open
 from vimo.io.hashing import file_sha256
 from vimo.io.keypoint_formats import read_keypoints
 from vimo.keypoints import Keypoints2D
 from vimo.memory import release_freed_memory
 from vimo.options import BvhUnits, ModelKind, NpzLayout
-from vimo.pipeline import BASELINE_WEIGHTS, DEFAULT_WEIGHTS, Generated, GenerationConfig, generate_any, load_model
+from vimo.paths import BASELINE_WEIGHTS, VIMO_WEIGHTS
 from vimo.video.decode import probe
 from vimo.video.extract import extract_keypoints
 from vimo.video_run import PanelFrames, is_video, write_run_preview
@@ -57,7 +59,7 @@ PREVIEW = "preview.mp4"  # a video's preview
 PREVIEW_FPS = 30.0
 
 
-SHIPPED_WEIGHTS = {ModelKind.VIMO: DEFAULT_WEIGHTS, ModelKind.BASELINE: BASELINE_WEIGHTS}
+SHIPPED_WEIGHTS = {ModelKind.VIMO: VIMO_WEIGHTS, ModelKind.BASELINE: BASELINE_WEIGHTS}
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ class _Job:
 def _from_video(video: Path, out: Path, weights: Path, config: RunConfig, progress: Progress | None) -> _Job:
     t0 = time.perf_counter()
     with ThreadPoolExecutor(1, thread_name_prefix="vimo-load") as pool:
-        loading = pool.submit(load_model, weights)  # while the video is read (extraction leaves a core idle)
+        loading = pool.submit(load_generator, weights)  # while the video is read (extraction leaves a core idle)
         kept = PanelFrames() if config.preview else None
         span = config.video
         extraction = extract_keypoints(video, start=span.start, end=span.end, person=span.person, progress=progress,
@@ -211,7 +213,7 @@ def _from_video(video: Path, out: Path, weights: Path, config: RunConfig, progre
 
 def _from_keypoints(keypoints: Keypoints2D, weights: Path) -> _Job:
     t0 = time.perf_counter()
-    model = load_model(weights)
+    model = load_generator(weights)
     return _Job(keypoints, model, {"load_s": time.perf_counter() - t0})
 
 

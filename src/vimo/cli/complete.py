@@ -40,8 +40,10 @@ def complete_cmd(
     from vimo.apps.completion import blend_motions, complete, parse_ranges, write_completion_preview
     from vimo.data.mocap import load_motion
     from vimo.export import ensure_writable_dir, write_motion
+    from vimo.generation import GenerationConfig
     from vimo.io.keypoint_formats import read_keypoints
-    from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo
+    from vimo.paths import VIMO_WEIGHTS
+    from vimo.pipeline import ViMo
 
     if (motion is None) == (blend is None):
         raise VimoError("give either --motion with --keep (completion) or --blend A B with --at (transition)")
@@ -58,7 +60,7 @@ def complete_cmd(
 
         with console.status("extracting 2D poses from the video..."):
             kp = extract_keypoints(video).keypoints
-    vimo = ViMo.load(weights or DEFAULT_WEIGHTS)
+    vimo = ViMo.load(weights or VIMO_WEIGHTS)
     config = GenerationConfig(seed=seed, steps=steps, resample=resample)
     with console.status("generating..."):
         if motion is not None:

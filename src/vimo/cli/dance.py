@@ -220,8 +220,8 @@ def dance_generate(
     """
     from vimo.dance import DanceModel, write_dance_preview
     from vimo.export import FORMATS, ensure_writable_dir, write_motion
+    from vimo.generation import GenerationConfig
     from vimo.music.features import FPS, SR, cached_music_features
-    from vimo.pipeline import GenerationConfig
 
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     bad = [f for f in fmts if f not in FORMATS]

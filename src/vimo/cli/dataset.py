@@ -56,7 +56,7 @@ def dataset_build(
     from rich.table import Table
 
     from vimo.apps.dataset import DatasetConfig, RayConfig, build_dataset
-    from vimo.pipeline import DEFAULT_WEIGHTS
+    from vimo.paths import VIMO_WEIGHTS
 
     if engine is Engine.LOCAL and (address is not None or workers is not None or generate_gpus):
         raise VimoError("--address, --workers and --generate-gpus need --engine ray (without --address: a local Ray)")
@@ -73,7 +73,7 @@ def dataset_build(
             bar.update(task, completed=done, total=total)
             stop.check()
 
-        report = build_dataset(inputs, out, weights=weights or DEFAULT_WEIGHTS, config=config, engine=engine.value,
+        report = build_dataset(inputs, out, weights=weights or VIMO_WEIGHTS, config=config, engine=engine.value,
                                ray=ray, force=force, progress=progress)  # fmt: skip
     s = report.summary
     if report.up_to_date:

@@ -274,10 +274,11 @@ def eval_guidance(
     """
     from vimo.data.dataset import WindowCache
     from vimo.eval.casual import guidance_sweep
-    from vimo.pipeline import DEFAULT_WEIGHTS, ViMo
+    from vimo.paths import VIMO_WEIGHTS
+    from vimo.pipeline import ViMo
 
     ws = tuple(float(v) for v in values.split(","))
-    vimo = ViMo.load(weights or DEFAULT_WEIGHTS)
+    vimo = ViMo.load(weights or VIMO_WEIGHTS)
     with console.status("sampling validation windows..."):
         sweep = guidance_sweep(vimo, WindowCache.load(data), ws, windows=windows)
     for w, vals in sweep.items():

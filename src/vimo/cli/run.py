@@ -85,7 +85,7 @@ def run(
 
     Example: vimo run clip.mp4 -o out/ --samples 3 --seed 1
     """
-    from vimo.pipeline import GenerationConfig
+    from vimo.generation import GenerationConfig
     from vimo.run import RunConfig, VideoSpan
     from vimo.run import run as run_job
 
