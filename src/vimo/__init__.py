@@ -1,7 +1,7 @@
 """ViMo: plausible 3D character motion from casual videos.
 
-Layering (lower never imports higher): skeleton -> geometry -> motion/representation -> io, data ->
-models, diffusion -> training, pipeline -> eval, apps -> cli.
+Layers (a module imports only from the layers below it) and the data path of ``vimo run``: ARCHITECTURE.md;
+checked by tests/test_architecture.py.
 """
 
 __version__ = "0.1.0"
