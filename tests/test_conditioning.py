@@ -47,7 +47,7 @@ def test_short_gaps_are_interpolated_and_long_gaps_stay_masked():
     kp[50:70, wrist, 2] = 0.0  # 20 frames: masked
     out = normalize_keypoints(kp).reshape(90, -1)[:, :51].reshape(90, 17, 3)
     ref = normalize_keypoints(_clean_keypoints()).reshape(90, -1)[:, :51].reshape(90, 17, 3)
-    assert torch.all(out[20:24, wrist, 2] == NormalizationConfig().gap_conf)
+    assert torch.all(out[20:24, wrist, 2] == NormalizationConfig().cleaning.gap_conf)
     assert torch.allclose(out[20:24, wrist, :2], ref[20:24, wrist, :2], atol=0.05)
     assert torch.all(out[50:70, wrist] == 0)
 

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import ast
 import json
+from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+import vimo
+from vimo.conditioning import NormalizationConfig, normalize_keypoints
 from vimo.errors import InputFormatError
-from vimo.keypoints import COCO17_FLIP, COCO17_NAMES, Keypoints2D
+from vimo.keypoints import COCO17_FLIP, COCO17_NAMES, CleaningConfig, Keypoints2D, clean_keypoints
+from vimo.video.extract import ExtractionConfig
 
 
 def _random_kp(frames: int = 12, seed: int = 0) -> Keypoints2D:
@@ -149,3 +155,85 @@ def test_json_errors_name_the_file_and_the_problem(tmp_path: Path) -> None:
         Keypoints2D.from_json(_write(tmp_path / "joint.json", frames=frames))
     with pytest.raises(InputFormatError, match=r"conf\.json.*confidence 2"):
         Keypoints2D.from_json(_write(tmp_path / "conf.json", frames=[[[1.0, 2.0, 2.0]] * 17]))
+
+
+# -- cleaning: one rule, one config, every input path ---------------------------------------------------------
+def _track(frames: int = 40) -> np.ndarray:
+    data = np.zeros((frames, 17, 3), np.float32)
+    data[:, :, 0] = np.arange(frames)[:, None] * 2.0  # x moves 2 px per frame
+    data[:, :, 1] = 100.0
+    data[:, :, 2] = 0.9
+    return data
+
+
+def test_cleaning_masks_bridges_short_gaps_and_keeps_long_ones() -> None:
+    data = _track()
+    data[5, 3, 2] = 0.1  # one low-confidence joint
+    data[10:14] = 0.0  # 4 frames without any detection
+    data[20:35, 7] = 0.0  # a long gap in one joint
+    original = data.copy()
+    cfg = CleaningConfig(min_conf=0.3, max_gap=8, gap_conf=0.5)
+    out, filled = (t.numpy() for t in astuple(clean_keypoints(data, cfg)))
+    assert np.array_equal(data, original)  # input untouched
+    assert out[5, 3] == pytest.approx([10.0, 100.0, 0.5]) and filled[5, 3]  # masked, then interpolated
+    assert np.allclose(out[10:14, :, 0], (np.arange(10, 14) * 2.0)[:, None]) and filled[10:14].all()
+    assert np.all(out[10:14, :, 2] == cfg.gap_conf)
+    assert (out[20:35, 7] == 0).all() and not filled[20:35, 7].any()  # long gap stays missing
+    assert np.array_equal(out[~filled], np.where(original[..., 2:] >= 0.3, original, 0)[~filled])
+
+
+def test_cleaning_masks_joints_without_neighbours() -> None:
+    data = np.zeros((5, 17, 3), np.float32)
+    data[2, 0] = (50, 60, 0.8)
+    data[3, 1] = (50, 60, 0.2)
+    out = clean_keypoints(data)
+    assert (out.data[:, 1] == 0).all() and out.data[2, 0, 2] == pytest.approx(0.8) and not out.filled.any()
+
+
+def test_cleaning_is_idempotent_and_batched() -> None:
+    rng = np.random.default_rng(0)
+    data = _track(60)
+    data[..., :2] += rng.normal(0, 3, data[..., :2].shape)
+    data[..., 2] = rng.uniform(0, 1, data[..., 2].shape)  # many gaps of every length
+    once = clean_keypoints(data)
+    assert torch.equal(clean_keypoints(once.data).data, once.data)
+    batch = clean_keypoints(torch.stack([torch.from_numpy(data), torch.from_numpy(data[::-1].copy())]))
+    assert torch.equal(batch.data[0], once.data)
+    assert torch.equal(batch.data[1], clean_keypoints(data[::-1].copy()).data)
+
+
+def test_cleaning_config_checks_its_values() -> None:
+    with pytest.raises(ValueError, match="min_conf <= gap_conf"):
+        CleaningConfig(min_conf=0.6, gap_conf=0.5)
+
+
+def test_cleaning_settings_live_in_one_config() -> None:
+    """No other config (conditioning, extraction, ...) carries its own confidence threshold or gap rule."""
+    owners = {}
+    for path in Path(vimo.__file__).parent.rglob("*.py"):
+        for cls in (n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ClassDef)):
+            for stmt in cls.body:
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    if stmt.target.id in ("min_conf", "gap_conf", "max_gap") and cls.name != "TrackingConfig":
+                        owners.setdefault(stmt.target.id, set()).add(cls.name)  # TrackingConfig.max_gap: tracks
+    assert owners == {"min_conf": {"CleaningConfig"}, "gap_conf": {"CleaningConfig"}, "max_gap": {"CleaningConfig"}}
+    assert NormalizationConfig().cleaning == ExtractionConfig().cleaning == CleaningConfig()
+
+
+def test_a_keypoint_file_and_its_cleaned_copy_give_the_network_the_same_condition(tmp_path) -> None:
+    """The video path hands the network cleaned keypoints (keypoints.json), a keypoint file arrives raw: the
+    same gaps must reach the network the same way."""
+    rng = np.random.default_rng(1)
+    data = _track(90)
+    data[..., :2] += rng.normal(0, 2, data[..., :2].shape)
+    data[..., 2] = rng.uniform(0.2, 1.0, data[..., 2].shape)
+    data[30:36] = 0.0  # a few frames without a pose: bridged
+    data[50:70, 9] = 0.0  # a long gap: left to the model
+    raw = Keypoints2D(data, 30.0, (640, 480))
+    raw.to_json(tmp_path / "raw.json")
+    Keypoints2D(clean_keypoints(data).data.numpy(), 30.0, (640, 480)).to_json(tmp_path / "cleaned.json")
+    a, b = (
+        normalize_keypoints(torch.from_numpy(Keypoints2D.from_json(tmp_path / n).data))
+        for n in ("raw.json", "cleaned.json")
+    )
+    assert torch.equal(a, b)

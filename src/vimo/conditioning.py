@@ -1,9 +1,9 @@
 """2D keypoints -> the network's condition: cleaned and normalised COCO-17 sequences.
 
 Normalisation (the default, ``NormalizationConfig()``), per frame:
-1. joints with confidence < ``min_conf`` are masked (confidence 0);
-2. per joint, gaps of at most ``max_gap`` frames between confident frames are linearly interpolated
-   (confidence of the filled frames = ``gap_conf``); longer gaps stay masked (the model fills them);
+1-2. cleaning (:func:`vimo.keypoints.clean_keypoints` with ``cleaning``): joints with confidence < ``min_conf``
+   are masked (confidence 0); per joint, gaps of at most ``max_gap`` frames between confident frames are
+   linearly interpolated (confidence ``gap_conf``); longer gaps stay masked (the model fills them);
 3. centre = the hips' midpoint (gaps in it interpolated, else the mean of confident joints);
 4. scale = torso length (shoulders' midpoint to hips' midpoint), gaps interpolated, then a running
    median over ``scale_window`` frames so bending forward does not blow the skeleton up;
@@ -15,11 +15,11 @@ cut); see the ablation in weights/MODEL_CARD.md for why we keep the 3 motion cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import torch
 
-from vimo.keypoints import COCO17_NAMES
+from vimo.keypoints import COCO17_NAMES, CleaningConfig, clean_keypoints, fill_gaps
 
 _IDX = {n: k for k, n in enumerate(COCO17_NAMES)}
 HIPS = (_IDX["left_hip"], _IDX["right_hip"])
@@ -30,13 +30,24 @@ CONDITION_DIM = NUM_KEYPOINTS * 3 + 3  # 54
 
 @dataclass(frozen=True)
 class NormalizationConfig:
-    min_conf: float = 0.3  # below this a joint counts as missing
-    max_gap: int = 8  # frames; longer gaps stay masked
-    gap_conf: float = 0.5  # confidence given to interpolated frames
+    cleaning: CleaningConfig = CleaningConfig()  # missing joints and short gaps (the one rule: vimo.keypoints)
     scale_window: int = 15  # frames of the running median on the torso length
     motion_features: bool = True  # keep the 3 global-motion channels (else zeros)
     cut_jump: float = 1.0  # centre jump (torsos per frame) or |d log scale| treated as a shot cut
     clip: float = 3.0  # clip normalised coordinates to +-clip torsos (after centring)
+
+    def to_dict(self) -> dict:
+        """Flat settings as bundles store them (``conditioning`` in PREFIX.json): the cleaning fields beside
+        the others."""
+        out = asdict(self)
+        return {**out.pop("cleaning"), **out}
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> NormalizationConfig:
+        """Inverse of :meth:`to_dict`."""
+        cleaning_keys = {f.name for f in fields(CleaningConfig)}
+        cleaning = CleaningConfig(**{k: v for k, v in settings.items() if k in cleaning_keys})
+        return cls(cleaning, **{k: v for k, v in settings.items() if k not in cleaning_keys})
 
 
 # Named variants for the ablation in weights/MODEL_CARD.md (``vimo train --conditioning NAME``).
@@ -47,28 +58,8 @@ VARIANTS: dict[str, NormalizationConfig] = {
     # One scale per window (median over 151 frames): not invariant to zooms and cuts within a window.
     "window_scale": NormalizationConfig(scale_window=151),
     # No gap filling: every low-confidence frame stays masked.
-    "no_gap_fill": NormalizationConfig(max_gap=0),
+    "no_gap_fill": NormalizationConfig(CleaningConfig(max_gap=0)),
 }
-
-
-def _fill_gaps(values: torch.Tensor, valid: torch.Tensor, max_gap: int | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Linear interpolation along dim -2 (time) of values (..., T, C) where ``valid`` (..., T) is False,
-    for gaps of at most ``max_gap`` frames (None = any gap between two valid frames). Returns
-    (values, filled mask)."""
-    num = valid.shape[-1]
-    ar = torch.arange(num, device=values.device).expand_as(valid)
-    prev = torch.where(valid, ar, torch.full_like(ar, -1)).cummax(dim=-1).values
-    nxt = torch.where(valid, ar, torch.full_like(ar, num)).flip(-1).cummin(dim=-1).values.flip(-1)
-    has_both = (prev >= 0) & (nxt < num) & ~valid
-    gap = nxt - prev - 1
-    fill = has_both if max_gap is None else has_both & (gap <= max_gap)
-    p = prev.clamp(0, num - 1)
-    n = nxt.clamp(0, num - 1)
-    w = ((ar - p).float() / (n - p).clamp_min(1).float()).unsqueeze(-1)
-    vp = torch.gather(values, -2, p.unsqueeze(-1).expand_as(values))
-    vn = torch.gather(values, -2, n.unsqueeze(-1).expand_as(values))
-    out = torch.where(fill.unsqueeze(-1), vp + w * (vn - vp), values)
-    return out, fill
 
 
 def _hold_ends(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -85,22 +76,15 @@ def normalize_keypoints(keypoints: torch.Tensor, config: NormalizationConfig = N
     """(..., T, 17, 3) pixel keypoints [x, y, conf] -> (..., T, 54) condition features."""
     if keypoints.shape[-2:] != (NUM_KEYPOINTS, 3):
         raise ValueError(f"keypoints must be (..., T, {NUM_KEYPOINTS}, 3), got {tuple(keypoints.shape)}")
-    kp = keypoints.float()
+    # 1-2. Missing joints masked, short gaps filled.
+    kp = clean_keypoints(keypoints, config.cleaning).data
     xy, conf = kp[..., :2], kp[..., 2]
-    valid = conf >= config.min_conf  # (..., T, 17)
-    conf = torch.where(valid, conf, torch.zeros_like(conf))
-
-    # 2. Short gaps per joint: move time next to channels -> (..., 17, T, 2).
-    xy_j, filled = _fill_gaps(xy.transpose(-2, -3), valid.transpose(-1, -2), config.max_gap)
-    xy = xy_j.transpose(-2, -3)
-    filled = filled.transpose(-1, -2)
-    conf = torch.where(filled, torch.full_like(conf, config.gap_conf), conf)
-    valid = valid | filled
+    valid = conf >= config.cleaning.min_conf  # (..., T, 17): confident or interpolated
 
     # 3. Centre.
     hips_ok = valid[..., HIPS[0]] & valid[..., HIPS[1]]  # (..., T)
     centre = 0.5 * (xy[..., HIPS[0], :] + xy[..., HIPS[1], :])
-    centre, c_filled = _fill_gaps(centre, hips_ok, None)
+    centre, c_filled = fill_gaps(centre, hips_ok, None)
     any_ok = valid.any(-1)
     mean_valid = (xy * valid.unsqueeze(-1)).sum(-2) / valid.sum(-1, keepdim=True).clamp_min(1)
     centre_ok = hips_ok | c_filled
@@ -120,7 +104,7 @@ def normalize_keypoints(keypoints: torch.Tensor, config: NormalizationConfig = N
     top = torch.where(valid, y, torch.full_like(y, big)).min(-1).values
     bottom = torch.where(valid, y, torch.full_like(y, -big)).max(-1).values
     bbox_scale = ((bottom - top) / 3.0).clamp_min(1e-3).unsqueeze(-1)
-    scale, s_filled = _fill_gaps(torso, torso_ok, None)
+    scale, s_filled = fill_gaps(torso, torso_ok, None)
     scale_ok = torso_ok | s_filled
     scale = torch.where(scale_ok.unsqueeze(-1), scale, torch.where(any_ok.unsqueeze(-1), bbox_scale, scale))
     scale = _hold_ends(scale, scale_ok | any_ok)

@@ -9,6 +9,11 @@ A missing joint has confidence 0 (its x, y carry no information). Our own JSON f
      "joint_names": [17 COCO names], "frames": [[[x, y, conf] x 17], ...]}
 
 A joint written as ``null`` is read as missing (confidence 0).
+
+Cleaning (:func:`clean_keypoints`, :class:`CleaningConfig`) happens here, once, for every input path: the
+video extraction cleans what it found, and the network's condition (:mod:`vimo.conditioning`) cleans whatever
+it is given (a keypoint file, simulated training keypoints); cleaning is idempotent, so cleaned keypoints
+(``keypoints.json`` of ``vimo run VIDEO``) give the network exactly what the raw ones give.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from vimo.errors import InputFormatError
 from vimo.io.atomic import atomic_open
@@ -35,6 +41,73 @@ COCO17_NAMES: tuple[str, ...] = (
 COCO17_FLIP: tuple[int, ...] = tuple(mirror_map(COCO17_NAMES))
 NUM_KEYPOINTS = len(COCO17_NAMES)
 JSON_FORMAT = "vimo-keypoints/1"
+
+
+@dataclass(frozen=True)
+class CleaningConfig:
+    """How missing keypoints are handled: one rule for every input path (videos, keypoint files, training).
+
+    A joint below ``min_conf`` is missing (confidence 0, x = y = 0). Per joint, gaps of at most ``max_gap``
+    frames between confident frames are linearly interpolated, with confidence ``gap_conf``; longer gaps stay
+    missing (the model fills them). Cleaning twice with one config is cleaning once.
+    """
+
+    min_conf: float = 0.3  # below this a joint counts as missing
+    max_gap: int = 8  # frames; longer gaps stay missing (0: no interpolation)
+    gap_conf: float = 0.5  # confidence given to interpolated entries (>= min_conf, so they stay usable)
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.min_conf <= self.gap_conf <= 1.0 or self.max_gap < 0:
+            raise ValueError(
+                f"CleaningConfig: expected 0 < min_conf <= gap_conf <= 1 and max_gap >= 0, got min_conf "
+                f"{self.min_conf}, gap_conf {self.gap_conf}, max_gap {self.max_gap}"
+            )
+
+
+@dataclass(frozen=True)
+class CleanedKeypoints:
+    data: torch.Tensor  # (..., T, 17, 3) [x, y, conf]: missing joints all zero, short gaps interpolated
+    filled: torch.Tensor  # (..., T, 17) bool: the interpolated entries
+
+
+def clean_keypoints(
+    keypoints: torch.Tensor | np.ndarray, config: CleaningConfig = CleaningConfig()
+) -> CleanedKeypoints:
+    """Mask low-confidence joints and interpolate their short gaps (:class:`CleaningConfig`).
+
+    keypoints: (..., T, 17, 3) ``[x_px, y_px, conf]`` (any batch dims; a numpy array is read as float32). The
+    input is not modified; the result is float32 on the input's device.
+    """
+    kp = torch.as_tensor(keypoints).float()
+    if kp.shape[-2:] != (NUM_KEYPOINTS, 3):
+        raise ValueError(f"keypoints must be (..., T, {NUM_KEYPOINTS}, 3), got {tuple(kp.shape)}")
+    valid = kp[..., 2] >= config.min_conf  # (..., T, 17)
+    kp = torch.where(valid.unsqueeze(-1), kp, torch.zeros_like(kp))
+    # Per joint: time next to channels -> (..., 17, T, 3).
+    filled_kp, filled = fill_gaps(kp.transpose(-2, -3), valid.transpose(-1, -2), config.max_gap)
+    filled_kp, filled = filled_kp.transpose(-2, -3), filled.transpose(-1, -2)
+    conf = torch.where(filled, torch.full_like(filled_kp[..., 2], config.gap_conf), filled_kp[..., 2])
+    return CleanedKeypoints(torch.cat([filled_kp[..., :2], conf.unsqueeze(-1)], dim=-1), filled)
+
+
+def fill_gaps(values: torch.Tensor, valid: torch.Tensor, max_gap: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Linear interpolation along dim -2 (time) of values (..., T, C) where ``valid`` (..., T) is False,
+    for gaps of at most ``max_gap`` frames (None = any gap between two valid frames). Returns
+    (values, filled mask (..., T))."""
+    num = valid.shape[-1]
+    ar = torch.arange(num, device=values.device).expand_as(valid)
+    prev = torch.where(valid, ar, torch.full_like(ar, -1)).cummax(dim=-1).values
+    nxt = torch.where(valid, ar, torch.full_like(ar, num)).flip(-1).cummin(dim=-1).values.flip(-1)
+    has_both = (prev >= 0) & (nxt < num) & ~valid
+    gap = nxt - prev - 1
+    fill = has_both if max_gap is None else has_both & (gap <= max_gap)
+    p = prev.clamp(0, num - 1)
+    n = nxt.clamp(0, num - 1)
+    w = ((ar - p).float() / (n - p).clamp_min(1).float()).unsqueeze(-1)
+    vp = torch.gather(values, -2, p.unsqueeze(-1).expand_as(values))
+    vn = torch.gather(values, -2, n.unsqueeze(-1).expand_as(values))
+    out = torch.where(fill.unsqueeze(-1), vp + w * (vn - vp), values)
+    return out, fill
 
 
 @dataclass(frozen=True)

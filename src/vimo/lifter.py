@@ -13,7 +13,7 @@ goes through the same post-processing (:func:`vimo.generation.finish`, without s
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -51,11 +51,11 @@ class Lifter:
         cfg = files.config
         model = DSTformer(DSTformerConfig(**cfg["model"])).to(device)
         model.load_state_dict(files.model_state)
-        return cls(model.eval(), files.normalizer, NormalizationConfig(**cfg.get("conditioning", {})),
+        return cls(model.eval(), files.normalizer, NormalizationConfig.from_dict(cfg.get("conditioning", {})),
                    cfg.get("info", {}))  # fmt: skip
 
     def save(self, prefix: str | Path) -> None:
-        cfg = {"model": self.model.cfg.to_dict(), "conditioning": asdict(self.norm_config), "info": self.info}
+        cfg = {"model": self.model.cfg.to_dict(), "conditioning": self.norm_config.to_dict(), "info": self.info}
         write_bundle(prefix, self.KIND, self.model, self.normalizer, cfg)
 
     @property

@@ -10,7 +10,7 @@ Inputs shorter than W are padded and the padded frames masked.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -70,12 +70,12 @@ class ViMo:
         model = Denoiser(DenoiserConfig(**cfg["model"])).to(device)
         model.load_state_dict(files.model_state)
         model.eval()
-        return cls(model, files.normalizer, NormalizationConfig(**cfg.get("conditioning", {})),
+        return cls(model, files.normalizer, NormalizationConfig.from_dict(cfg.get("conditioning", {})),
                    float(cfg.get("guidance", 2.0)), cfg.get("info", {}),
                    float(cfg.get("smooth", DEFAULT_SMOOTH)))  # fmt: skip
 
     def save(self, prefix: str | Path) -> None:
-        cfg = {"model": self.model.cfg.to_dict(), "conditioning": asdict(self.norm_config),
+        cfg = {"model": self.model.cfg.to_dict(), "conditioning": self.norm_config.to_dict(),
                "guidance": self.guidance, "smooth": self.smooth, "info": self.info}  # fmt: skip
         write_bundle(prefix, self.KIND, self.model, self.normalizer, cfg)
 

@@ -33,12 +33,13 @@ from vimo.conditioning import NormalizationConfig, normalize_keypoints
 from vimo.data.camera_sim import Regime, SimConfig, SimResult, simulate_clips
 from vimo.data.dataset import WindowCache
 from vimo.io.atomic import atomic_open
+from vimo.keypoints import CleaningConfig
 from vimo.training.batches import CASUAL_SIM_CONFIG, window_markers
 from vimo.training.validation import Predictor, evaluation_indices, score_predictor
 
 FPS = 30.0  # frame rate of the cached windows
 CUT_PERIOD_S = 5.0  # cut frequencies are counted per this many seconds
-MISSING_CONF = NormalizationConfig().min_conf  # keypoints below this confidence count as missing (0.3)
+MISSING_CONF = CleaningConfig().min_conf  # keypoints below this confidence count as missing (0.3)
 
 # The fixed, mild part of every sweep: training framing and detector noise, no events, no shake.
 MILD_SIM_CONFIG = replace(

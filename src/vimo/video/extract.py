@@ -8,11 +8,11 @@ Two passes over the video, each streaming (memory does not grow with its length)
    so only that person is in view (``vimo.video.pose``). Without any track (the detector found
    nobody) it runs on the full frame.
 
-Cleaning (``clean_keypoints``): joints with confidence < ``min_conf`` are masked (confidence 0,
-x = y = 0); per joint, gaps of at most ``max_gap`` frames between confident frames are linearly
-interpolated -- this also bridges short runs of frames where no pose was found -- with confidence
-``max(min_conf, 0.5 x the smaller confidence at the gap's ends)``; longer gaps stay masked (the
-model fills them). ``Coverage`` reports what was found and what is missing.
+Cleaning: :func:`vimo.keypoints.clean_keypoints` with ``config.cleaning``, the rule every input path
+shares: joints with confidence < ``min_conf`` are masked (confidence 0, x = y = 0); per joint, gaps of at
+most ``max_gap`` frames between confident frames are linearly interpolated -- this also bridges short runs
+of frames where no pose was found -- with confidence ``gap_conf``; longer gaps stay masked (the model fills
+them). ``Coverage`` reports what was found and what is missing.
 
 Coordinates: pixels of the video as displayed (rotation applied, full resolution), whatever the
 decoding sizes used for speed.
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from vimo.errors import VimoError
-from vimo.keypoints import COCO17_NAMES, NUM_KEYPOINTS, Keypoints2D
+from vimo.keypoints import COCO17_NAMES, NUM_KEYPOINTS, CleaningConfig, Keypoints2D, clean_keypoints
 from vimo.memory import release_freed_memory
 from vimo.video.decode import VideoInfo, VideoReader
 from vimo.video.pose import CropBox, MediaPipePose
@@ -48,8 +48,7 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class ExtractionConfig:
-    min_conf: float = 0.3  # joints below this confidence are masked
-    max_gap: int = 8  # frames: per-joint gaps up to this long are interpolated (bridging missed frames too)
+    cleaning: CleaningConfig = CleaningConfig()  # masking and gap bridging (bridges missed frames too)
     detect_every: int = 3  # run the person detector on every n-th frame
     tile_every: int = 15  # ... and on tiles of every n-th frame, to find small people (0: never)
     detect_max_side: int = 960  # pixels: frames are decoded at most this large for detection
@@ -60,6 +59,11 @@ class ExtractionConfig:
     smooth_landmarks: bool = True  # MediaPipe's landmark filter across frames
     ambiguity_margin: float = 0.1  # warn when the runner-up track scores within this of the winner
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+
+    @property
+    def min_conf(self) -> float:
+        """Keypoints at or above this confidence count as detected (the cleaning's threshold)."""
+        return self.cleaning.min_conf
 
     def __post_init__(self) -> None:
         if self.detect_every < 1 or self.tile_every < 0:
@@ -241,14 +245,15 @@ def extract_keypoints(
             f"{path}: no person detected in {num} frames ({span}); the performer must be visible "
             "(try another time range with start/end)"
         )
-    cleaned, filled = clean_keypoints(raw, min_conf=config.min_conf, max_gap=config.max_gap)
-    coverage = _coverage(found, cleaned, filled, fps, config.min_conf)
+    clean = clean_keypoints(raw, config.cleaning)
+    cleaned, filled = clean.data.numpy(), clean.filled.numpy()
+    coverage = _coverage(found, cleaned, filled, fps, config.cleaning.min_conf)
     if coverage.detected < 0.8:
         warnings.append(f"a pose was found on only {coverage.detected:.0%} of the frames")
-    if coverage.longest_gap > config.max_gap:
+    if coverage.longest_gap > config.cleaning.max_gap:
         warnings.append(
             f"the longest stretch without a pose is {coverage.longest_gap} frames ({coverage.longest_gap_s:.2f} s); "
-            f"gaps over {config.max_gap} frames are left missing (confidence 0)"
+            f"gaps over {config.cleaning.max_gap} frames are left missing (confidence 0)"
         )
     size = (info.width, info.height)
     return Extraction(
@@ -263,30 +268,6 @@ def extract_keypoints(
         video=info,
         start_time=start_time,
     )
-
-
-def clean_keypoints(data: np.ndarray, *, min_conf: float = 0.3, max_gap: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """Mask and interpolate keypoints (see the module docstring).
-
-    data: (T, 17, 3) ``[x, y, conf]``. Returns the cleaned (T, 17, 3) float32 and (T, 17) bool
-    marking the interpolated entries. The input is not modified.
-    """
-    out = np.array(data, dtype=np.float32, copy=True)
-    valid = out[..., 2] >= min_conf
-    out[~valid] = 0.0
-    filled = np.zeros(valid.shape, bool)
-    for j in range(out.shape[1]):
-        idx = np.flatnonzero(valid[:, j])
-        if len(idx) < 2:
-            continue
-        gaps = np.diff(idx) - 1
-        for g in np.flatnonzero((gaps > 0) & (gaps <= max_gap)):
-            a, b = idx[g], idx[g + 1]
-            w = ((np.arange(a + 1, b) - a) / (b - a))[:, None]
-            out[a + 1 : b, j, :2] = (1.0 - w) * out[a, j, :2] + w * out[b, j, :2]
-            out[a + 1 : b, j, 2] = max(min_conf, 0.5 * min(out[a, j, 2], out[b, j, 2]))
-            filled[a + 1 : b, j] = True
-    return out, filled
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
