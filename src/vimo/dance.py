@@ -21,7 +21,7 @@ import torch
 
 from vimo.bundle import read_bundle, write_bundle
 from vimo.errors import VimoError
-from vimo.generation import GenerationConfig, Progress, finish
+from vimo.generation import Generated, GenerationConfig, Progress, finish
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import Motion
 from vimo.music.features import FEATURE_DIM, FPS, SR
@@ -29,6 +29,15 @@ from vimo.pipeline import sample_sequence
 from vimo.postprocess import DEFAULT_SMOOTH
 from vimo.representation import Normalizer
 from vimo.video.audio import mux_audio, write_with_audio  # noqa: F401 - mux_audio: public here too
+
+
+@dataclass(frozen=True)
+class Music:
+    """What a dance is generated for: music features (T, 35) at 30 fps (:func:`vimo.music.features.music_features`;
+    None: dance without music) and the number of frames to dance (at most T with music)."""
+
+    features: np.ndarray | None
+    num_frames: int
 
 
 @dataclass
@@ -87,17 +96,21 @@ class DanceModel:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def generate(self, features: np.ndarray | None, num_frames: int, config: GenerationConfig,
-                 progress: Progress | None = None) -> list[Motion]:  # fmt: skip
-        """K dances (grounded, 30 fps) for music features (T, 35) — or unconditional when None; smoothed in time
-        with ``config.smooth`` (default: the bundle's); ``progress(done, total)`` counts the windows."""
+    def generate(self, inputs: Music, config: GenerationConfig = GenerationConfig(),
+                 progress: Progress | None = None) -> Generated:  # fmt: skip
+        """K dances (30 fps) for ``inputs``, finished as every generated motion is (:func:`vimo.generation.finish`:
+        smoothed with ``config.smooth``, default the bundle's; grounded; foot-locked unless ``config.foot_lock``
+        is off); no 2D fidelity (best = 0). ``progress(done, total)`` counts the windows."""
+        num_frames = inputs.num_frames
         if num_frames < 2:
             raise VimoError(f"the music is too short: {num_frames} frame(s) at {FPS} fps")
         sigma = config.smoothing(self.smooth)
-        cond = None if features is None else self.condition(features[:num_frames]).to(self.device)
+        cond = None if inputs.features is None else self.condition(inputs.features[:num_frames]).to(self.device)
+        if cond is not None and len(cond) < num_frames:
+            raise VimoError(f"{num_frames} frames asked for, but the music has {len(cond)} at {FPS} fps")
         out = sample_sequence(self.model, self.normalizer, cond, num_frames, config, default_guidance=self.guidance,
                               progress=progress)  # fmt: skip
-        return self.finish(out, smooth=sigma, foot_lock=config.foot_lock)
+        return finish(out, smooth=sigma, foot_lock=config.foot_lock)
 
     def finish(self, vectors: torch.Tensor, *, smooth: float | None = None, foot_lock: bool = True) -> list[Motion]:
         """Sampled motion vectors (K, T, 151) metres -> dances as users get them: smoothed in time (``smooth``,

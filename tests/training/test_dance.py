@@ -126,7 +126,7 @@ def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, t
     from typer.testing import CliRunner
 
     from vimo.cli import app
-    from vimo.dance import DanceModel
+    from vimo.dance import DanceModel, Music
     from vimo.training.export import export_dance
 
     cfg = DanceConfig(model="tiny", pairs=str(pairs_file), batch_size=4, max_steps=3, val_every=0, bf16=False)
@@ -142,11 +142,11 @@ def test_exported_dance_generates_from_a_song_with_a_music_preview(pairs_file, t
     assert smoothed.smooth == 2.0
     feats = np.random.default_rng(0).normal(size=(60, FEATURE_DIM)).astype(np.float32)
     cfg_gen = GenerationConfig(steps=2, seed=3, foot_lock=False)
-    raw = smoothed.generate(feats, 60, replace(cfg_gen, smooth=0.0))[0]
-    soft = smoothed.generate(feats, 60, cfg_gen)[0]
+    raw = smoothed.generate(Music(feats, 60), replace(cfg_gen, smooth=0.0)).motions[0]
+    soft = smoothed.generate(Music(feats, 60), cfg_gen).motions[0]
     assert jitter(soft.joints()[None]) < 0.5 * jitter(raw.joints()[None])
     with pytest.raises(VimoError, match="--smooth"):
-        smoothed.generate(feats, 60, replace(cfg_gen, smooth=-1.0))
+        smoothed.generate(Music(feats, 60), replace(cfg_gen, smooth=-1.0))
     # dances are finished as video motions are: grounded and foot-locked on their predicted contacts
     from vimo.data.synthetic import walking_motion
     from vimo.eval.metrics import foot_skating

@@ -218,7 +218,7 @@ def dance_generate(
 
     Example: vimo dance generate --music song.ogg -o dance_out --seconds 20 [--style styles/salsa]
     """
-    from vimo.dance import DanceModel, write_dance_preview
+    from vimo.dance import DanceModel, Music, write_dance_preview
     from vimo.export import FORMATS, ensure_writable_dir, write_motion
     from vimo.generation import GenerationConfig
     from vimo.music.features import FPS, SR, cached_music_features
@@ -242,7 +242,8 @@ def dance_generate(
     config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth,
                               foot_lock=foot_lock)  # fmt: skip
     with progress_bar() as bar:
-        motions = dance.generate(feats, frames, config, task_progress(bar, f"dancing {music.name} (windows)"))
+        progress = task_progress(bar, f"dancing {music.name} (windows)")
+        motions = dance.generate(Music(feats, frames), config, progress).motions
     for i, motion in enumerate(motions):
         folder = out if i == 0 else out / f"sample_{i}"
         for f in write_motion(motion, folder, fmts):
