@@ -19,7 +19,8 @@ import numpy as np
 from vimo.apps.completion import complete
 from vimo.data.synthetic import walking_motion
 from vimo.eval.metrics import mpjpe, pa_mpjpe
-from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo
+from vimo.generation import GenerationConfig
+from vimo.pipeline import DEFAULT_WEIGHTS, ViMo
 
 TEST_TAKE = Path(__file__).resolve().parents[2] / "shared/data/mocap/cmu/atelier_10-14/14/14_30.bvh.gz"
 

@@ -15,10 +15,10 @@ import numpy as np
 
 from vimo.data.markers import motion_markers
 from vimo.fidelity import reprojection_fidelity
+from vimo.generation import GenerationConfig
 from vimo.io.smpl_npz import read_smpl_npz
 from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion
-from vimo.pipeline import GenerationConfig
 from vimo.run import RunConfig, run
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"

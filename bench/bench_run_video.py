@@ -19,7 +19,7 @@ from pathlib import Path
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
 from vimo.demo import demo_camera
-from vimo.pipeline import GenerationConfig
+from vimo.generation import GenerationConfig
 from vimo.render import render_video
 from vimo.run import RunConfig, run
 from vimo.video.extract import extract_keypoints

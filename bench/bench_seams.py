@@ -19,7 +19,8 @@ import numpy as np
 from vimo.data.camera_sim import Regime, simulate
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
-from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo, generate
+from vimo.generation import GenerationConfig
+from vimo.pipeline import DEFAULT_WEIGHTS, ViMo, generate
 from vimo.stitching import window_starts
 from vimo.training.batches import CASUAL_SIM_CONFIG
 

@@ -138,8 +138,9 @@ def test_export_bundle_round_trip(tmp_path):
 
 
 def test_generation_reports_progress_per_window(tiny_bundle, keypoints_file):
+    from vimo.generation import GenerationConfig
     from vimo.keypoints import Keypoints2D
-    from vimo.pipeline import GenerationConfig, ViMo, generate
+    from vimo.pipeline import ViMo, generate
     from vimo.stitching import window_starts
 
     vimo = ViMo.load(tiny_bundle)

@@ -7,8 +7,9 @@ from vimo.data.camera_sim import Regime, SimConfig, simulate
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import random_motion, walking_motion
 from vimo.errors import VimoError
+from vimo.generation import GenerationConfig
 from vimo.models.denoiser import CONFIGS, Denoiser
-from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig, ViMo
+from vimo.pipeline import DEFAULT_WEIGHTS, ViMo
 from vimo.representation import Normalizer, to_vector
 
 

@@ -15,10 +15,11 @@ import pytest
 
 from vimo.data.markers import motion_markers
 from vimo.fidelity import reprojection_fidelity
+from vimo.generation import GenerationConfig
 from vimo.io.smpl_npz import read_smpl_npz
 from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion
-from vimo.pipeline import DEFAULT_WEIGHTS, GenerationConfig
+from vimo.pipeline import DEFAULT_WEIGHTS
 from vimo.run import RunConfig, run
 from vimo.skeleton import SMPL
 

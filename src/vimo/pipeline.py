@@ -16,7 +16,6 @@ from typing import ClassVar
 
 import torch
 
-from vimo.bundle import load_generator as load_model
 from vimo.bundle import read_bundle, write_bundle
 from vimo.conditioning import NormalizationConfig, normalize_keypoints
 from vimo.diffusion.sampling import Constraint, sample
@@ -35,18 +34,17 @@ from vimo.generation import (
 from vimo.keypoints import Keypoints2D
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.motion import facing_yaw
-from vimo.paths import BASELINE_WEIGHTS, VIMO_WEIGHTS
+from vimo.paths import VIMO_WEIGHTS
 from vimo.postprocess import DEFAULT_SMOOTH
 from vimo.representation import DIM, MotionParts, Normalizer, join, split
 from vimo.stitching import blend, fade_weights, window_starts, world_from_canonical
 
 DEFAULT_WEIGHTS = VIMO_WEIGHTS
 
-# Moved to vimo.generation / vimo.bundle / vimo.paths; still importable from here for the callers not yet updated.
-__all__ = [
-    "BASELINE_WEIGHTS", "DEFAULT_WEIGHTS", "FPS", "GenerationConfig", "Generated", "Known", "Progress", "ViMo",
-    "generate", "generate_any", "harmonize", "load_model", "sample_sequence",
-]  # fmt: skip
+# FPS, GenerationConfig and generate_any live in vimo.generation; importable from here until apps.dataset and
+# eval.videos (being split) import them from there.
+__all__ = ["DEFAULT_WEIGHTS", "FPS", "GenerationConfig", "Known", "ViMo", "generate", "generate_any", "harmonize",
+           "sample_sequence"]  # fmt: skip
 
 
 @dataclass

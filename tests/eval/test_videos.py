@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from vimo.bundle import load_generator
 from vimo.data.dataset import WindowCache
 from vimo.data.markers import coco_markers
 from vimo.data.prepare import PrepareConfig, write_cache
@@ -31,7 +32,7 @@ from vimo.keypoints import COCO17_NAMES, Keypoints2D
 from vimo.lifter import Lifter
 from vimo.models.motionbert import CONFIGS as LIFTER_CONFIGS
 from vimo.models.motionbert import DSTformer
-from vimo.pipeline import ViMo, load_model
+from vimo.pipeline import ViMo
 from vimo.render import CameraPath
 from vimo.representation import to_vector
 from vimo.skeleton import SMPL
@@ -56,7 +57,7 @@ def tiny_lifter(tmp_path_factory, walk_cache) -> Lifter:
     torch.manual_seed(0)
     prefix = tmp_path_factory.mktemp("lifter") / "lifter-tiny"
     Lifter(DSTformer(LIFTER_CONFIGS["tiny"]).eval(), walk_cache.normalizer).save(prefix)
-    return load_model(prefix)
+    return load_generator(prefix)
 
 
 @pytest.fixture(scope="module")

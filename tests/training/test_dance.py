@@ -9,9 +9,9 @@ import torch
 
 from vimo.errors import VimoError
 from vimo.eval.metrics import jitter
+from vimo.generation import GenerationConfig
 from vimo.music.features import FEATURE_DIM, SR
 from vimo.music.pairing import Loop
-from vimo.pipeline import GenerationConfig
 from vimo.training.dance import (
     DANCE_CONFIGS,
     MUSIC_NORM,
