@@ -2,9 +2,8 @@ import numpy as np
 import torch
 
 from vimo.data.synthetic import walking_motion
-from vimo.eval.metrics import foot_skating
 from vimo.motion import Motion
-from vimo.postprocess import FootLockConfig, contact_runs, foot_lock, smooth_vectors, two_bone_ik
+from vimo.postprocess import FootLockConfig, contact_runs, foot_lock, foot_skating, smooth_vectors, two_bone_ik
 from vimo.representation import to_vector
 from vimo.skeleton import SMPL
 
