@@ -21,6 +21,7 @@ A run owns its output folder: the next run into the same folder removes what the
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +43,7 @@ from vimo.export import (
 from vimo.generation import Generated, GenerationConfig, generate_any
 from vimo.io.atomic import atomic_open
 from vimo.io.hashing import file_sha256
-from vimo.io.keypoint_formats import read_keypoints
+from vimo.io.keypoint_formats import keypoint_warnings, read_keypoints
 from vimo.keypoints import Keypoints2D
 from vimo.memory import release_freed_memory
 from vimo.options import BvhUnits, ModelKind, NpzLayout
@@ -128,6 +129,36 @@ def check_run(source: Path, config: RunConfig) -> None:
     check_formats(config.formats, npz=NpzLayout(config.npz).value, bvh_units=BvhUnits(config.bvh_units).value)
     if config.video.given and not is_video(source):
         raise VimoError("--start/--end/--person apply to videos; for keypoints, trim the keypoint file instead")
+    check_generation(config.generation)
+    check_span(config.video.start, config.video.end)
+    check_bundle(config.bundle)
+
+
+def check_generation(generation: GenerationConfig) -> None:
+    """One-line VimoError naming the option for a guidance weight or smoothing that is not a finite number of
+    the right sign (the counts and the seed are checked by the command line's ranges)."""
+    if generation.guidance is not None and not math.isfinite(generation.guidance):
+        raise VimoError(f"--guidance {generation.guidance}: expected a finite number")
+    if generation.smooth is not None and not (math.isfinite(generation.smooth) and generation.smooth >= 0):
+        raise VimoError(f"--smooth must be >= 0, got {generation.smooth:g} (a Gaussian sigma in frames; 0: off)")
+    if generation.samples < 1 or generation.steps < 1:
+        raise VimoError(f"--samples {generation.samples} / --steps {generation.steps}: expected at least 1")
+
+
+def check_span(start: float | None, end: float | None) -> None:
+    """One-line VimoError for a video span that is empty, reversed or before the video's start."""
+    for name, t in (("--start", start), ("--end", end)):
+        if t is not None and not (math.isfinite(t) and t >= 0):
+            raise VimoError(f"{name} {t}: expected seconds >= 0")
+    if start is not None and end is not None and end <= start:
+        raise VimoError(f"--start {start:g} / --end {end:g}: the span is reversed or empty (end must be after start)")
+
+
+def check_bundle(prefix: Path) -> None:
+    """One-line VimoError when the model bundle ``prefix`` (PREFIX.json + PREFIX.safetensors) is not there."""
+    missing = [p for p in (prefix.with_suffix(".json"), prefix.with_suffix(".safetensors")) if not p.is_file()]
+    if missing:
+        raise VimoError(f"{missing[0]}: model weights not found (a bundle is PREFIX.json + PREFIX.safetensors)")
 
 
 def run(
@@ -214,7 +245,9 @@ def _from_video(video: Path, out: Path, weights: Path, config: RunConfig, progre
 def _from_keypoints(keypoints: Keypoints2D, weights: Path) -> _Job:
     t0 = time.perf_counter()
     model = load_generator(weights)
-    return _Job(keypoints, model, {"load_s": time.perf_counter() - t0})
+    return _Job(
+        keypoints, model, {"load_s": time.perf_counter() - t0}, facts={"warnings": keypoint_warnings(keypoints)}
+    )
 
 
 def _report(

@@ -54,6 +54,8 @@ def parse_ranges(text: str, num_frames: int, fps: float = FPS) -> np.ndarray:
                 raise VimoError(f"--keep: {v!r} in {part!r} is not a time in seconds or a frame fN") from None
 
         lo, hi = to_frame(lo_s, 0), to_frame(hi_s, num_frames)
+        if hi <= lo:
+            raise VimoError(f"--keep: range {part!r} is reversed or empty (its end is not after its start)")
         if not 0 <= lo < hi <= num_frames:
             raise VimoError(
                 f"--keep: range {part!r} is outside the motion's {num_frames} frames ({num_frames / fps:.1f} s)"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -259,6 +260,18 @@ class StyleReport:
     final_loss: float
 
 
+def _no_motions(summary, data_dir: Path, *, kept: bool) -> str:
+    """Why a dataset build gave no motion to learn from, in one line: the videos' failures, then the clips'
+    rejections (``summary``: :class:`vimo.apps.dataset.DatasetSummary`)."""
+    causes = [reason if reason.startswith(src) else f"{src}: {reason}" for src, reason in summary.failed.items()]
+    rejects = ", ".join(f"{k} {v}" for k, v in summary.rejects.items() if v and k != "failed")
+    if rejects:
+        causes.append(f"{summary.clips} clip(s), every motion rejected ({rejects}): try a lower --min-pck or clearer "
+                      "videos")  # fmt: skip
+    where = f"; the extractions are kept in {data_dir} for a re-run" if kept else ""
+    return "no motion to learn a style from: " + ("; ".join(causes) or "the videos gave no clip") + where
+
+
 def stylize(
     videos: Sequence[str | os.PathLike],
     out: str | os.PathLike,
@@ -277,6 +290,7 @@ def stylize(
     build is resumable and a no-op when up to date)."""
     out = Path(out)
     data_dir = Path(dataset_dir) if dataset_dir is not None else out / "dataset"
+    made = [p for p in (out, data_dir) if not p.exists()]  # removed again if no video gives anything
     base_model = DanceModel.load(base)
     seconds = {}
     t0 = time.perf_counter()
@@ -284,6 +298,11 @@ def stylize(
     report = build_dataset(list(videos), data_dir, weights=weights, config=dataset,
                            progress=(lambda d, t: progress("videos", d, t)) if progress else None)  # fmt: skip
     seconds["dataset_s"] = time.perf_counter() - t0
+    if report.summary.motions == 0:
+        extracted = any(v for k, v in report.summary.rejects.items() if k != "failed")
+        for folder in [] if extracted else made:  # extractions are worth keeping for a re-run; nothing else is
+            shutil.rmtree(folder, ignore_errors=True)
+        raise VimoError(_no_motions(report.summary, data_dir, kept=data_dir.exists()))
     t0 = time.perf_counter()
     pairs = style_pairs(data_dir, music=Path(music) if music else None, loops=Path(loops), config=config)
     pairs.save(out / PAIRS)

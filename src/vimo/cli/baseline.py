@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from vimo.cli.root import (
+    MAX_SEED,
     CacheOpt,
     MaxMinutesOpt,
     ResumeOpt,
@@ -33,11 +34,11 @@ def baseline_train(
     out: RunDirOpt,
     config: Annotated[str, typer.Option(help="Model config: small or tiny.")] = "small",
     resume: ResumeOpt = False,
-    max_steps: Annotated[int, typer.Option()] = 1_000_000,
+    max_steps: Annotated[int, typer.Option(min=1)] = 1_000_000,
     max_minutes: MaxMinutesOpt = None,
-    val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 1000,
-    batch_size: Annotated[int, typer.Option()] = 32,
-    seed: Annotated[int, typer.Option()] = 0,
+    val_every: Annotated[int, typer.Option(min=0, help="Validate every N steps (0: never).")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     threads: ThreadsOpt = 0,
 ) -> None:
     """Train the baseline lifter on the same data and camera simulator as the diffusion model.

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from vimo.cli.root import (
+    MAX_SEED,
     StepsOpt,
     WeightsOpt,
     app,
@@ -28,8 +29,8 @@ def complete_cmd(
     gap: Annotated[float, typer.Option(help="With --blend: generated transition length (s).")] = 1.0,
     video: Annotated[Path | None, typer.Option(help="Video guiding the generated frames.")] = None,
     keypoints: Annotated[Path | None, typer.Option(help="2D keypoints guiding the generated frames.")] = None,
-    resample: Annotated[int, typer.Option(help="RePaint-style resampling per step (1 = off).")] = 1,
-    seed: Annotated[int, typer.Option()] = 0,
+    resample: Annotated[int, typer.Option(min=1, help="RePaint-style resampling per step (1 = off).")] = 1,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     steps: StepsOpt = 50,
     weights: WeightsOpt = None,
 ) -> None:
@@ -44,6 +45,7 @@ def complete_cmd(
     from vimo.io.keypoint_formats import read_keypoints
     from vimo.paths import VIMO_WEIGHTS
     from vimo.pipeline import ViMo
+    from vimo.run import check_bundle
 
     if (motion is None) == (blend is None):
         raise VimoError("give either --motion with --keep (completion) or --blend A B with --at (transition)")
@@ -53,22 +55,29 @@ def complete_cmd(
         raise VimoError("--blend A B needs --at SECONDS")
     if video is not None and keypoints is not None:
         raise VimoError("give --video or --keypoints, not both")
-    ensure_writable_dir(out)
+    # Every input is read and checked before the output folder is made or the model loaded.
+    if motion is not None:
+        m = load_motion(motion)
+        kept = parse_ranges(keep, m.num_frames)
+    else:
+        a, b = load_motion(blend[0]), load_motion(blend[1])
     kp = read_keypoints(keypoints) if keypoints is not None else None
+    check_bundle(Path(weights or VIMO_WEIGHTS))
     if video is not None:
+        from vimo.video.decode import probe
         from vimo.video.extract import extract_keypoints
 
+        probe(video)
         with console.status("extracting 2D poses from the video..."):
             kp = extract_keypoints(video).keypoints
+    ensure_writable_dir(out)
     vimo = ViMo.load(weights or VIMO_WEIGHTS)
     config = GenerationConfig(seed=seed, steps=steps, resample=resample)
     with console.status("generating..."):
         if motion is not None:
-            m = load_motion(motion)
-            result = complete(vimo, m, parse_ranges(keep, m.num_frames), kp, config)
+            result = complete(vimo, m, kept, kp, config)
         else:
-            result = blend_motions(vimo, load_motion(blend[0]), load_motion(blend[1]), at, gap=gap, keypoints=kp,
-                                   config=config)  # fmt: skip
+            result = blend_motions(vimo, a, b, at, gap=gap, keypoints=kp, config=config)
         write_motion(result.motion, out)
         write_completion_preview(result, out / "preview.mp4")
     console.print(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from vimo.cli.root import (
+    MAX_SEED,
     CacheOpt,
     MaxMinutesOpt,
     ResumeOpt,
@@ -22,6 +24,7 @@ from vimo.cli.root import (
     user_errors,
 )
 from vimo.errors import VimoError
+from vimo.options import BvhUnits, NpzLayout
 from vimo.paths import DANCE_WEIGHTS, SHARED_LOOPS
 
 dance_app = typer.Typer(help="Music-to-dance: dance to a song (`vimo dance --music SONG -o OUT`), paired "
@@ -59,7 +62,7 @@ def dance_pairs(
     data: Annotated[Path, typer.Argument(help="Cache made by `vimo data prepare`.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Pairs file to write (.safetensors).")],
     loops: Annotated[Path, typer.Option(help="Folder of percussion loops.")] = SHARED_LOOPS,
-    variants: Annotated[int, typer.Option(help="Soundtracks per window.")] = 3,
+    variants: Annotated[int, typer.Option(min=1, help="Soundtracks per window.")] = 3,
     candidates: Annotated[
         int, typer.Option(help="Soundtracks tried per window; the best --variants by beat fit are kept.")
     ] = 6,
@@ -117,7 +120,8 @@ def dance_accent(
         raise VimoError(f"--depth {depth}: must be in [0, 1)")
     if sigma <= 0:
         raise VimoError(f"--sigma {sigma}: must be positive")
-    cache, base = WindowCache.load(data), Pairs.load(pairs)
+    base = Pairs.load(pairs)  # the argument first, then the cache it refers to
+    cache = WindowCache.load(data)
     accented = retime_pairs(cache, base, depth=depth, sigma=sigma)
     accented.save(out)
     pick = torch.linspace(0, len(base.rows) - 1, min(256, len(base.rows))).round().long()
@@ -135,11 +139,11 @@ def dance_train(
     pairs: Annotated[Path | None, typer.Option(help="Pairs file from `vimo dance pairs` (new runs).")] = None,
     config: Annotated[str, typer.Option(help="Model config: small or tiny.")] = "small",
     resume: ResumeOpt = False,
-    max_steps: Annotated[int, typer.Option()] = 1_000_000,
+    max_steps: Annotated[int, typer.Option(min=1)] = 1_000_000,
     max_minutes: MaxMinutesOpt = None,
-    val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 500,
-    batch_size: Annotated[int, typer.Option()] = 32,
-    seed: Annotated[int, typer.Option()] = 0,
+    val_every: Annotated[int, typer.Option(min=0, help="Validate every N steps (0: never).")] = 500,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     output_speed_weight: Annotated[
         float,
         typer.Option(help="Loss weight on the timing of the prediction's speed (unsmoothed, it made dances jitter)."),
@@ -203,8 +207,8 @@ def dance_generate(
         Path | None, typer.Option(help="A style folder made by `vimo stylize` (instead of --model).")
     ] = None,
     seconds: Annotated[float | None, typer.Option(help="Dance this many seconds (default: the whole song).")] = None,
-    samples: Annotated[int, typer.Option(help="Dances to generate.")] = 1,
-    seed: Annotated[int, typer.Option()] = 0,
+    samples: Annotated[int, typer.Option(min=1, help="Dances to generate.")] = 1,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     guidance: Annotated[float | None, typer.Option(help="Guidance weight (default: the model's).")] = None,
     steps: StepsOpt = 50,
     smooth: Annotated[
@@ -212,6 +216,12 @@ def dance_generate(
     ] = None,
     foot_lock: Annotated[bool, typer.Option(help="Pin feet on predicted contact frames (IK).")] = True,
     formats: Annotated[str, typer.Option(help="Comma-separated: npz, bvh, glb.")] = "npz,bvh",
+    npz: Annotated[
+        NpzLayout, typer.Option(help="motion.npz layout: vimo (ours), amass (Z up, mocap_framerate), aist (60 fps).")
+    ] = NpzLayout.VIMO,
+    bvh_units: Annotated[BvhUnits, typer.Option(help="motion.bvh units: m (Blender's default scale) or cm.")] = (
+        BvhUnits.M
+    ),
     preview: Annotated[bool, typer.Option(help="Write preview.mp4 (with the music).")] = True,
 ) -> None:
     """Generate a dance of any length for a song.
@@ -219,34 +229,36 @@ def dance_generate(
     Example: vimo dance generate --music song.ogg -o dance_out --seconds 20 [--style styles/salsa]
     """
     from vimo.dance import DanceModel, Music, write_dance_preview
-    from vimo.export import FORMATS, ensure_writable_dir, write_motion
+    from vimo.export import check_formats, ensure_writable_dir, write_motion
     from vimo.generation import GenerationConfig
     from vimo.music.features import FPS, SR, cached_music_features
+    from vimo.run import check_bundle, check_generation
 
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
-    bad = [f for f in fmts if f not in FORMATS]
-    if bad:
-        raise VimoError(f"unknown --formats {bad}; choose from {', '.join(FORMATS)}")
-    if seconds is not None and seconds <= 0:
-        raise VimoError(f"--seconds must be positive, got {seconds}")
+    npz, bvh_units = NpzLayout(npz).value, BvhUnits(bvh_units).value
+    check_formats(fmts, npz=npz, bvh_units=bvh_units)
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise VimoError(f"--seconds {seconds}: expected a length > 0")
+    config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth,
+                              foot_lock=foot_lock)  # fmt: skip
+    check_generation(config)
     if style is not None:
         from vimo.apps.stylize import STYLE
 
         if not (style / f"{STYLE}.json").exists():
             raise VimoError(f"{style}: not a style folder (no {STYLE}.json); make one with `vimo stylize`")
         model = style / STYLE
-    dance = DanceModel.load(model)
+    check_bundle(model)
     feats, audio = cached_music_features(music)
+    dance = DanceModel.load(model)
     ensure_writable_dir(out)
     frames = len(feats) if seconds is None else min(len(feats), int(round(seconds * FPS)))
-    config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth,
-                              foot_lock=foot_lock)  # fmt: skip
     with progress_bar() as bar:
         progress = task_progress(bar, f"dancing {music.name} (windows)")
         motions = dance.generate(Music(feats, frames), config, progress).motions
     for i, motion in enumerate(motions):
         folder = out if i == 0 else out / f"sample_{i}"
-        for f in write_motion(motion, folder, fmts):
+        for f in write_motion(motion, folder, fmts, npz=npz, bvh_units=bvh_units):
             console.print(f"  wrote {f}")
     if preview:
         with console.status("rendering the preview..."):

@@ -8,11 +8,16 @@ from typing import Annotated
 import typer
 
 from vimo.cli.root import (
+    MAX_SEED,
     app,
+    check_suffix,
     console,
     progress_bar,
+    task_progress,
     user_errors,
+    warn,
 )
+from vimo.errors import VimoError
 from vimo.options import Regime
 
 data_app = typer.Typer(help="Motion data: prepare training caches, preview the camera simulator.", no_args_is_help=True)
@@ -25,7 +30,7 @@ def data_preview_camera(
     motion: Annotated[Path, typer.Argument(help="Motion file (.bvh, .bvh.gz, .npz, .pkl).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output .mp4 or .gif.")],
     regime: Annotated[Regime, typer.Option(help="Camera regime.")] = Regime.MOVING,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
     seconds: Annotated[float, typer.Option(help="Length to preview.")] = 10.0,
 ) -> None:
     """Film a motion with the casual-camera simulator; write the 2D output next to the 3D truth.
@@ -39,8 +44,12 @@ def data_preview_camera(
     from vimo.data.mocap import load_motion
     from vimo.data.preview import write_camera_preview
     from vimo.training.batches import CASUAL_SIM_CONFIG
+    from vimo.video.writer import SUFFIXES
 
-    m = load_motion(motion)[: int(seconds * 30)]
+    check_suffix(out, "-o", SUFFIXES)
+    if not seconds > 0:
+        raise VimoError(f"--seconds {seconds}: expected a length > 0")
+    m = load_motion(motion)[: max(1, int(seconds * 30))]
     sim = simulate(motion_markers(m), regime=regime, config=CASUAL_SIM_CONFIG, rng=np.random.default_rng(seed))
     path = write_camera_preview(m.joints(), sim, out)
     console.print(f"wrote {path} ({len(m)} frames, cuts at {list(sim.cut_frames)})")
@@ -51,10 +60,10 @@ def data_preview_camera(
 def data_prepare(
     sources: Annotated[list[Path], typer.Argument(help="Motion files or folders (.bvh, .bvh.gz, .npz, .pkl).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Cache directory.")],
-    stride: Annotated[int, typer.Option(help="Frames between window starts.")] = 30,
-    window: Annotated[int, typer.Option(help="Frames per window (30 fps).")] = 150,
+    stride: Annotated[int, typer.Option(min=1, help="Frames between window starts.")] = 30,
+    window: Annotated[int, typer.Option(min=1, help="Frames per window (30 fps).")] = 150,
     mirror: Annotated[bool, typer.Option(help="Add left/right mirrored copies.")] = True,
-    workers: Annotated[int, typer.Option(help="Parallel import processes.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel import processes.")] = 2,
 ) -> None:
     """Build a cache of canonical 150-frame windows with train/val/test splits.
 
@@ -62,13 +71,13 @@ def data_prepare(
     """
     from rich.table import Table
 
-    from vimo.data.prepare import PrepareConfig, prepare
+    from vimo.data.prepare import PrepareConfig, check_cache_dir, prepare
 
-    with progress_bar() as bar:
-        task = bar.add_task("importing motion files", total=None)
+    check_cache_dir(out)  # before any bar or work
+    with progress_bar(transient=True) as bar:  # an error after the import is then its one line
         summary = prepare(
             sources, out, config=PrepareConfig(window=window, stride=stride, mirror=mirror), workers=workers,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=task_progress(bar, "importing motion files"),
         )  # fmt: skip
     if summary.up_to_date:
         console.print(f"{out}: up to date (same sources, code version and parameters)")
@@ -90,4 +99,4 @@ def data_prepare(
     console.print(splits)
     console.print(f"{summary.too_short} files shorter than one window; {len(summary.failed)} failed")
     for name, reason in list(summary.failed.items())[:10]:
-        console.print(f"  failed: {name}: {reason}")
+        warn(f"failed: {reason if name in reason else f'{name}: {reason}'}")

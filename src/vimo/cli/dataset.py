@@ -8,12 +8,15 @@ from typing import Annotated
 import typer
 
 from vimo.cli.root import (
+    MAX_SEED,
     StepsOpt,
     app,
     console,
     progress_bar,
     stop_on_signals,
+    task_progress,
     user_errors,
+    warn,
 )
 from vimo.errors import VimoError
 from vimo.options import Engine
@@ -27,7 +30,7 @@ app.add_typer(dataset_app, name="dataset")
 def dataset_build(
     inputs: Annotated[list[Path], typer.Argument(help="Videos, folders of videos, or .txt/.csv lists of videos.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Dataset folder (created, or brought up to date).")],
-    samples: Annotated[int, typer.Option("--samples", "-k", help="Motions generated per clip (K).")] = 5,
+    samples: Annotated[int, typer.Option("--samples", "-k", min=1, help="Motions generated per clip (K).")] = 5,
     clip_seconds: Annotated[float, typer.Option(help="Clip length (s).")] = 5.0,
     overlap_seconds: Annotated[float, typer.Option(help="Seconds shared by consecutive clips.")] = 0.0,
     min_clip_seconds: Annotated[float, typer.Option(help="Shortest clip (short videos, the rest at the end).")] = 2.0,
@@ -37,7 +40,7 @@ def dataset_build(
     max_jitter: Annotated[float, typer.Option(help="... and jitter at most this (m/s^3).")] = 1000.0,
     steps: StepsOpt = 50,
     guidance: Annotated[float | None, typer.Option(help="Guidance weight (default: the model's).")] = None,
-    seed: Annotated[int, typer.Option(help="Mixed into every sample's seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Mixed into every sample's seed.")] = 0,
     bvh: Annotated[bool, typer.Option(help="Also write a .bvh per motion.")] = False,
     foot_lock: Annotated[bool, typer.Option(help="Pin feet on predicted contact frames (IK).")] = True,
     weights: Annotated[Path | None, typer.Option(help="Model prefix (PREFIX.json + PREFIX.safetensors).")] = None,
@@ -53,10 +56,14 @@ def dataset_build(
 
     Example: vimo dataset build videos/ -o datasets/dance --samples 10 --engine ray --workers 8
     """
+    import math
+    import shutil
+
     from rich.table import Table
 
     from vimo.apps.dataset import DatasetConfig, RayConfig, build_dataset
     from vimo.paths import VIMO_WEIGHTS
+    from vimo.run import check_bundle
 
     if engine is Engine.LOCAL and (address is not None or workers is not None or generate_gpus):
         raise VimoError("--address, --workers and --generate-gpus need --engine ray (without --address: a local Ray)")
@@ -65,17 +72,29 @@ def dataset_build(
                            max_foot_skate=max_foot_skate, max_jitter=max_jitter, steps=steps, guidance=guidance,
                            foot_lock=foot_lock, bvh=bvh, seed=seed)  # fmt: skip
     ray = RayConfig(address=address, workers=workers, generate_gpus=generate_gpus) if engine is Engine.RAY else None
+    if guidance is not None and not math.isfinite(guidance):
+        raise VimoError(f"--guidance {guidance}: expected a finite number")
+    check_bundle(Path(weights or VIMO_WEIGHTS))
+    existed = out.exists()
     stopped = f"{out}: stopped; finished clips are kept (run the same command again to continue)"
-    with stop_on_signals(stopped) as stop, progress_bar() as bar:
-        task = bar.add_task("videos", total=None)
+    # transient: the summary table follows the bar; an error (every video failed) is then its one line
+    with stop_on_signals(stopped) as stop, progress_bar(transient=True) as bar:
+        videos = task_progress(bar, "videos")
 
         def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            videos(done, total)
             stop.check()
 
         report = build_dataset(inputs, out, weights=weights or VIMO_WEIGHTS, config=config, engine=engine.value,
                                ray=ray, force=force, progress=progress)  # fmt: skip
     s = report.summary
+    if s.failed and not s.videos and not s.clips:  # nothing came of any input: an error, not an empty dataset
+        if not existed:  # made by this run and holding nothing of value: gone, as if never made
+            shutil.rmtree(out, ignore_errors=True)
+        source, reason = next(iter(s.failed.items()))
+        first = reason if reason.startswith(source) else f"{source}: {reason}"
+        more = f" (and {len(s.failed) - 1} more video(s))" if len(s.failed) > 1 else ""
+        raise VimoError(f"every video failed{more}: {first}")
     if report.up_to_date:
         console.print(f"{out}: up to date (same videos, model and settings)")
     table = Table(title=f"{out}: {s.motions} motions from {s.clips} clips of {s.videos} videos")
@@ -85,6 +104,6 @@ def dataset_build(
     table.add_row(str(s.clips), str(s.motions), f"{s.minutes:.1f}", rejects, str(len(s.failed)))
     console.print(table)
     for source, reason in list(s.failed.items())[:10]:
-        console.print(f"  failed: {reason if reason.startswith(source) else f'{source}: {reason}'}", highlight=False)
+        warn(f"failed: {reason if reason.startswith(source) else f'{source}: {reason}'}")
     console.print(f"this run: {report.clips_computed} clips generated, {report.samples_generated} samples; "
                   f"timings (s) {report.seconds}")  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from vimo.cli.root import (
+    MAX_SEED,
     app,
     console,
     user_errors,
@@ -18,7 +19,7 @@ from vimo.cli.root import (
 @user_errors
 def demo(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")] = Path("demo_output"),
-    seed: Annotated[int, typer.Option(help="Random seed (camera and sampling).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Random seed (camera and sampling).")] = 0,
 ) -> None:
     """Run ViMo on the bundled default input and compare with the truth.
 

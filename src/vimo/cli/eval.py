@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from vimo.cli.root import (
+    MAX_SEED,
     BaselineOpt,
     CacheOpt,
     GuidanceOpt,
@@ -34,13 +36,13 @@ def eval_casual(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (casual.json, casual.md).")],
     data: CacheOpt = Path("data/cache"),
     split: SplitOpt = Split.TEST,
-    windows: Annotated[int, typer.Option(help="Windows per camera regime.")] = 64,
+    windows: Annotated[int, typer.Option(min=1, help="Windows per camera regime.")] = 64,
     steps: StepsOpt = 50,
     guidance: GuidanceOpt = None,
     weights: WeightsOpt = None,
     baseline: BaselineOpt = None,
-    best_of: Annotated[int, typer.Option(help="Also report ViMo's best of K samples per window (oracle).")] = 5,
-    seed: Annotated[int, typer.Option()] = 0,
+    best_of: Annotated[int, typer.Option(min=1, help="Also report ViMo's best of K samples per window (oracle).")] = 5,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
 ) -> None:
     """ViMo vs the baseline lifter, mean pose and nearest-training-window references under each simulated camera
     regime (the same windows and cameras for every method).
@@ -68,12 +70,12 @@ def eval_robustness(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (robustness.json/.md, PNG curves).")],
     data: CacheOpt = Path("data/cache"),
     split: SplitOpt = Split.TEST,
-    windows: Annotated[int, typer.Option(help="Windows per sweep point.")] = 16,
+    windows: Annotated[int, typer.Option(min=1, help="Windows per sweep point.")] = 16,
     steps: StepsOpt = 50,
     guidance: GuidanceOpt = None,
     weights: WeightsOpt = None,
     baseline: BaselineOpt = None,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
 ) -> None:
     """Robustness curves: error vs camera yaw rate, cuts per 5 s and occluded keypoints, one factor at a time
     (same windows and simulated keypoints for every method), as PNG plots and a table.
@@ -99,14 +101,14 @@ def eval_robustness(
 def eval_rendered(
     out: Annotated[Path, typer.Option("-o", "--out", help="Report directory (rendered.json, rendered.md).")],
     data: CacheOpt = Path("data/cache"),
-    windows: Annotated[int, typer.Option(help="Test motions per camera regime.")] = 4,
+    windows: Annotated[int, typer.Option(min=1, help="Test motions per camera regime.")] = 4,
     steps: StepsOpt = 50,
     weights: WeightsOpt = None,
     baseline: BaselineOpt = None,
     work: Annotated[
         Path | None, typer.Option(help="Keep rendered clips and extractions here (re-runs reuse them).")
     ] = None,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
 ) -> None:
     """Test motions rendered by the mannequin renderer under each camera regime, through the whole video path
     (MediaPipe in the loop): ViMo, the baseline and MediaPipe's own 3D (world landmarks) against the truth.
@@ -138,7 +140,7 @@ def eval_real(
     weights: WeightsOpt = None,
     baseline: BaselineOpt = None,
     work: Annotated[Path | None, typer.Option(help="Keep extractions here (re-runs skip them).")] = None,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
 ) -> None:
     """Real clips without 3D truth: 2D fidelity, jitter, foot skating and bone-length stability per method.
 
@@ -147,6 +149,8 @@ def eval_real(
     from vimo.eval.suites import load_eval_models, write_suite
     from vimo.eval.videos import real_markdown, real_report
 
+    if not videos.is_dir():
+        raise VimoError(f"--videos {videos}: no such folder")
     models = load_eval_models(weights, baseline)
     with progress_bar() as bar:
         report = real_report(models.vimo, videos, baseline=models.baseline, seed=seed, steps=steps,
@@ -164,14 +168,14 @@ def eval_all(
     data: CacheOpt = Path("data/cache"),
     videos: Annotated[Path, typer.Option(help="Folder of real clips.")] = SHARED_VIDEOS,
     split: SplitOpt = Split.TEST,
-    windows: Annotated[int, typer.Option(help="Casual suite: windows per camera regime.")] = 64,
-    best_of: Annotated[int, typer.Option(help="Casual suite: ViMo's best of K (oracle).")] = 5,
-    rendered_windows: Annotated[int, typer.Option(help="Rendered suite: motions per regime.")] = 4,
-    robustness_windows: Annotated[int, typer.Option(help="Robustness curves: windows per point.")] = 16,
+    windows: Annotated[int, typer.Option(min=1, help="Casual suite: windows per camera regime.")] = 64,
+    best_of: Annotated[int, typer.Option(min=1, help="Casual suite: ViMo's best of K (oracle).")] = 5,
+    rendered_windows: Annotated[int, typer.Option(min=1, help="Rendered suite: motions per regime.")] = 4,
+    robustness_windows: Annotated[int, typer.Option(min=1, help="Robustness curves: windows per point.")] = 16,
     steps: StepsOpt = 50,
     weights: WeightsOpt = None,
     baseline: BaselineOpt = None,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
 ) -> None:
     """Every suite (casual, rendered, real, robustness curves) and the summary table (the paper's Table 1 on our
     data) in OUT/table.md. Suites already written in OUT are reused (delete a folder to redo it).
@@ -215,9 +219,9 @@ def eval_stylization(
     pairs: Annotated[
         Path | None, typer.Option(help="The base's pairs file (its dance windows; default: the one it trained on).")
     ] = None,
-    clips: Annotated[int, typer.Option(help="Music clips per style.")] = 48,
+    clips: Annotated[int, typer.Option(min=1, help="Music clips per style.")] = 48,
     steps: StepsOpt = 20,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
 ) -> None:
     """Table 2: zero-conv adapters vs fine-tuning per style (BA, PFC, Div, FID vs style and vs base).
 
@@ -266,7 +270,7 @@ def eval_guidance(
     data: CacheOpt = Path("data/cache"),
     weights: WeightsOpt = None,
     values: Annotated[str, typer.Option(help="Comma-separated guidance weights to try.")] = "1,1.5,2,3",
-    windows: Annotated[int, typer.Option(help="Validation windows per camera regime.")] = 16,
+    windows: Annotated[int, typer.Option(min=1, help="Validation windows per camera regime.")] = 16,
 ) -> None:
     """Choose the classifier-free guidance weight on the validation split (lowest mean PA-MPJPE).
 
@@ -277,7 +281,12 @@ def eval_guidance(
     from vimo.paths import VIMO_WEIGHTS
     from vimo.pipeline import ViMo
 
-    ws = tuple(float(v) for v in values.split(","))
+    try:
+        ws = tuple(float(v) for v in values.split(","))
+    except ValueError:
+        raise VimoError(f"--values {values}: expected comma-separated numbers, e.g. 1,1.5,2") from None
+    if not all(math.isfinite(w) for w in ws):
+        raise VimoError(f"--values {values}: expected finite numbers")
     vimo = ViMo.load(weights or VIMO_WEIGHTS)
     with console.status("sampling validation windows..."):
         sweep = guidance_sweep(vimo, WindowCache.load(data), ws, windows=windows)

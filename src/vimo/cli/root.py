@@ -6,12 +6,14 @@ from __future__ import annotations
 import functools
 import logging
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -22,12 +24,42 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from vimo.errors import VimoError
 from vimo.options import Split
 
-console = Console(stderr=True)
+# Markup off: what is printed holds user-supplied text (paths like "[red]clip.mp4", messages like "[x, y, conf]")
+# that must print as it is; styles are given as Text spans (see error_line).
+console = Console(stderr=True, markup=False)
+
+
+class OneLineErrors(typer.core.TyperGroup):
+    """The root command group: a command-line mistake that click finds (an unknown option, a value of the wrong
+    type or out of range) prints as one line, ``error: MESSAGE (see 'vimo CMD --help')``, like every other
+    user error, instead of a usage block and a boxed panel; exit status 2 as before."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as exc:  # click's ClickException (typer vendors click)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `vimo data`: its help, as click shows it
+                exc.show()
+            else:
+                ctx = getattr(exc, "ctx", None)
+                hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+                console.print(error_line(exc.format_message() + hint), highlight=False, soft_wrap=True)
+            sys.exit(getattr(exc, "exit_code", 2))
+        except typer.Abort:
+            console.print("Aborted!")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="ViMo: plausible 3D character motion from casual videos.\n\n"
     "Examples:\n\n"
     "  vimo data prepare ../shared/data/mocap -o data/cache\n\n"
@@ -45,14 +77,27 @@ def user_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except VimoError as exc:
-            console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except (OSError, PermissionError) as exc:
-            console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        except (VimoError, OSError) as exc:
+            console.print(error_line(exc), highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def error_line(exc: BaseException | str) -> Text:
+    """``error: MESSAGE`` on one line ("error:" in red), the message as it is (no markup, newlines folded)."""
+    return Text.assemble(("error:", "red"), " ", " ".join(str(exc).split()))
+
+
+def check_suffix(path: Path, option: str, suffixes: tuple[str, ...]) -> None:
+    """One-line VimoError naming ``option`` unless ``path`` ends in one of ``suffixes`` (checked before any work)."""
+    if path.suffix.lower() not in suffixes:
+        raise VimoError(f"{option} {path}: unsupported suffix {path.suffix!r}; use one of {', '.join(suffixes)}")
+
+
+def warn(message: str) -> None:
+    """Print ``warning: MESSAGE`` on the console (stderr), the message as it is."""
+    console.print(Text.assemble(("warning:", "yellow"), " ", message), highlight=False, soft_wrap=True)
 
 
 class Bars(Progress):
@@ -75,10 +120,12 @@ class Bars(Progress):
             super().stop()
 
 
-def progress_bar() -> Bars:
+def progress_bar(*, transient: bool = False) -> Bars:
+    """Bars on the console; ``transient``: removed when done (a job whose error can only come after its work
+    then prints that error alone)."""
     return Bars(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), console=console,
+        TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=console, transient=transient,
     )  # fmt: skip
 
 
@@ -116,9 +163,10 @@ CacheOpt = Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.
 RunDirOpt = Annotated[Path, typer.Option(help="Run directory (checkpoints, logs).")]
 ResumeOpt = Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")]
 MaxMinutesOpt = Annotated[float | None, typer.Option(help="Stop after this many minutes.")]
-ThreadsOpt = Annotated[int, typer.Option(help="Torch CPU threads (0: torch's default).")]
+ThreadsOpt = Annotated[int, typer.Option(min=0, help="Torch CPU threads (0: torch's default).")]
 # ... and for the commands that sample or evaluate models
-StepsOpt = Annotated[int, typer.Option(help="DDIM steps.")]
+StepsOpt = Annotated[int, typer.Option(min=1, help="DDIM steps.")]
+MAX_SEED = 2**63 - 1  # --seed: what every generator we seed (numpy, torch) takes; dataset sample seeds reach it
 WeightsOpt = Annotated[Path | None, typer.Option(help="Model prefix.")]
 BaselineOpt = Annotated[
     Path | None, typer.Option(help="Baseline lifter prefix (default: the shipped one, if present).")

@@ -10,12 +10,15 @@ import typer
 from vimo.cli.root import (
     EXTRACTING,
     GENERATING,
+    MAX_SEED,
     StepsOpt,
     app,
+    check_suffix,
     console,
     progress_bar,
     task_progress,
     user_errors,
+    warn,
 )
 from vimo.options import BvhUnits, ModelKind, NpzLayout
 
@@ -34,9 +37,13 @@ def extract(
 
     Example: vimo extract dance.mp4 -o keypoints.json --preview tracks.png
     """
+    from vimo.run import check_span
     from vimo.video.decode import probe
     from vimo.video.extract import extract_keypoints, write_preview
 
+    check_span(start, end)
+    if preview is not None:
+        check_suffix(preview, "--preview", TRACK_PREVIEW_SUFFIXES)
     probe(video)
     with progress_bar() as bar:
         extraction = extract_keypoints(video, start=start, end=end, person=person,
@@ -48,6 +55,9 @@ def extract(
     console.print(f"wrote {out}")
 
 
+TRACK_PREVIEW_SUFFIXES = (".mp4", ".gif", ".png", ".jpg", ".jpeg")  # vimo.video.tracking.write_tracks_preview
+
+
 @app.command("run")
 @user_errors
 def run(
@@ -55,8 +65,8 @@ def run(
         Path, typer.Argument(help="A video, or 2D keypoints (our JSON, AlphaPose, OpenPose, COCO, MMPose).")
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output directory.")],
-    samples: Annotated[int, typer.Option("--samples", "-k", help="Motions to generate (K).")] = 1,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    samples: Annotated[int, typer.Option("--samples", "-k", min=1, help="Motions to generate (K).")] = 1,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Random seed.")] = 0,
     guidance: Annotated[
         float | None, typer.Option(help="Classifier-free guidance weight (default: the model's).")
     ] = None,
@@ -99,6 +109,8 @@ def run(
     with progress_bar() as bar:
         report = run_job(source, out, config, progress=task_progress(bar, EXTRACTING),
                          generation_progress=task_progress(bar, GENERATING))  # fmt: skip
+    for message in report.warnings:  # on the console too, not only in report.json
+        warn(message)
     best = report.samples[report.best_sample]
     console.print(f"{out}: {report.frames} frames at {report.fps:g} fps, {len(report.samples)} sample(s); "
                   f"best #{report.best_sample} fidelity PCK {best['fidelity_pck']}; timings (s) "

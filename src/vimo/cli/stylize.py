@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from vimo.cli.root import (
+    MAX_SEED,
     app,
     console,
     progress_bar,
@@ -36,10 +37,10 @@ def stylize_cmd(
     music: Annotated[
         Path | None, typer.Option(help="Pair the motions with this track instead of the videos' audio.")
     ] = None,
-    steps: Annotated[int, typer.Option(help="Adaptation steps.")] = 300,
-    samples: Annotated[int, typer.Option(help="Motions generated per 5 s clip.")] = 3,
+    steps: Annotated[int, typer.Option(min=1, help="Adaptation steps.")] = 300,
+    samples: Annotated[int, typer.Option(min=1, help="Motions generated per 5 s clip.")] = 3,
     min_pck: Annotated[float, typer.Option(help="Keep motions whose 2D fidelity (PCK) is at least this.")] = 0.5,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
 ) -> None:
     """Learn a dance style from a few videos (few-shot stylisation of the music-to-dance model).
 
@@ -52,7 +53,7 @@ def stylize_cmd(
         raise VimoError("no videos: vimo stylize --videos A.mp4 B.mp4 ... -o STYLE")
 
     config = StylizeConfig(method=method.value, steps=steps, samples=samples, min_pck=min_pck, seed=seed)
-    with progress_bar() as bar:
+    with progress_bar(transient=True) as bar:  # a failure after the build is then its one line
         report = stylize(videos, out, base=base, music=music, config=config, progress=stage_progress(bar))
     console.print(
         f"{out}: {report.motions} motions from {report.videos} video(s), {report.pairs} music pairs; "

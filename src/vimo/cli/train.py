@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from vimo.cli.root import (
+    MAX_SEED,
     CacheOpt,
     MaxMinutesOpt,
     ResumeOpt,
@@ -30,10 +31,10 @@ def train(
     config: Annotated[str, typer.Option(help="Model config: small (CPU), paper (GPU), tiny (tests).")] = "small",
     resume: ResumeOpt = False,
     init: Annotated[Path | None, typer.Option(help="Start from a shipped bundle (e.g. weights/vimo-small).")] = None,
-    batch_size: Annotated[int, typer.Option()] = 32,
-    max_steps: Annotated[int, typer.Option()] = 1_000_000,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    max_steps: Annotated[int, typer.Option(min=1)] = 1_000_000,
     max_minutes: MaxMinutesOpt = None,
-    val_every: Annotated[int, typer.Option(help="Validate every N steps (0: never).")] = 1000,
+    val_every: Annotated[int, typer.Option(min=0, help="Validate every N steps (0: never).")] = 1000,
     bf16: Annotated[bool, typer.Option(help="bf16 autocast (faster on CPUs with AVX512-BF16).")] = True,
     conditioning: Annotated[str, typer.Option(help="Condition normalisation variant (ablation).")] = "default",
     time_warp: Annotated[
@@ -42,7 +43,7 @@ def train(
     threads: ThreadsOpt = 0,
     optimizer: Annotated[Optimizer, typer.Option(help="adamw or adan.")] = Optimizer.ADAMW,
     lr: Annotated[float | None, typer.Option(help="Learning rate (default: 1e-3 AdamW, 4e-4 Adan).")] = None,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
 ) -> None:
     """Train the ViMo denoiser on simulated casual-camera 2D keypoints.
 

@@ -509,6 +509,28 @@ def read_keypoints(
     return _usable(_assemble(parsed, path, fps=fps, image_size=image_size, person=person), path)
 
 
+# A keypoint this many image sizes outside the image is not a pixel coordinate (a unit or scale mistake).
+FAR_OUTSIDE_IMAGES = 10.0
+# Below this share of frames with a seen keypoint, most of the motion is guessed, not followed.
+LOW_COVERAGE = 0.5
+
+
+def keypoint_warnings(kp: Keypoints2D) -> list[str]:
+    """What a run from ``kp`` should warn about (one line each): coordinates far outside the image, and few
+    frames with any keypoint seen."""
+    out = []
+    seen = kp.data[..., 2] > 0  # (T, 17)
+    if seen.any():
+        extent = float(np.abs(kp.data[..., :2][seen]).max())
+        if extent > FAR_OUTSIDE_IMAGES * max(kp.image_size):
+            out.append(f"keypoints reach {extent:.3g} px, far outside the {kp.image_size[0]:g}x{kp.image_size[1]:g} "
+                       "image: check their units (pixels expected)")  # fmt: skip
+    share = float(seen.any(axis=1).mean()) if kp.num_frames else 0.0
+    if share < LOW_COVERAGE:
+        out.append(f"a pose is seen on {share:.0%} of the {kp.num_frames} frames: the rest is guessed")
+    return out
+
+
 def _usable(kp: Keypoints2D, path: Path) -> Keypoints2D:
     """``kp`` when a motion can follow it; InputFormatError naming ``path`` for a frame rate no video has (so
     that seconds would shrink to one frame) or a file in which no keypoint was seen (confidence 0 throughout)."""

@@ -11,6 +11,7 @@ track of a video (PyAV). Features are cached by the audio's content hash (:func:
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +44,12 @@ def load_audio(path: str | Path, sr: int = SR) -> np.ndarray:
     import librosa
 
     try:
-        y, _ = librosa.load(str(path), sr=sr, mono=True)
+        with warnings.catch_warnings():  # librosa warns as it falls back between decoders: the error says it all
+            warnings.simplefilter("ignore")
+            y, _ = librosa.load(str(path), sr=sr, mono=True)
     except Exception as e:  # noqa: BLE001 - decoders raise many types; report one line
-        raise InputFormatError(f"{path}: cannot decode audio ({type(e).__name__}: {e})") from None
+        why = f"{type(e).__name__}: {e}" if str(e).strip() else type(e).__name__
+        raise InputFormatError(f"{path}: cannot decode audio ({why}); expected a sound file or a video") from None
     if len(y) < HOP:
         raise InputFormatError(f"{path}: audio is shorter than one frame ({len(y)} samples at {sr} Hz)")
     return y.astype(np.float32)
