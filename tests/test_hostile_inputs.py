@@ -20,14 +20,16 @@ from vimo.keypoints import Keypoints2D
 runner = CliRunner()
 
 
-def _keypoints(path: Path, *, fps: float = 30.0, conf: float = 0.9, scale: float = 1.0, nan: bool = False) -> None:
+def _keypoints(
+    path: Path, *, fps: float = 30.0, conf: float = 0.9, scale: float = 1.0, nan: bool = False, frames: int = 40
+) -> None:
     rng = np.random.default_rng(0)
     data = rng.uniform(100, 300, (40, 17, 3)).astype(np.float32)
-    data[..., :2] *= scale
     data[..., 2] = conf
     Keypoints2D(data, 30.0, (640, 480)).to_json(path)
     doc = json.loads(path.read_text())
     doc["fps"] = fps
+    doc["frames"] = [[[x * scale, y * scale, c] for x, y, c in frame] for frame in doc["frames"][:frames]]
     if nan:
         doc["frames"][5][3][0] = float("nan")
     path.write_text(json.dumps(doc))
@@ -50,6 +52,9 @@ def corpus(tmp_path_factory) -> Path:
     _keypoints(c / "nan.json", nan=True)
     _keypoints(c / "zeroconf.json", conf=0.0)
     _keypoints(c / "fast.json", fps=1e9)
+    _keypoints(c / "huge.json", scale=1e300)  # beyond float32
+    _keypoints(c / "one.json", frames=1)
+    _keypoints(c / "none.json", frames=0)
     write_bvh(walking_motion(64), c / "short.bvh")
     write_bvh(walking_motion(200), c / "walk.bvh")
     text = (c / "walk.bvh").read_text()
@@ -78,6 +83,16 @@ CASES = [
     Case("run-nan-keypoints", (*RUN, "{c}/nan.json", "-o", "{w}/out"), "nan.json"),
     Case("run-zero-confidence", (*RUN, "{c}/zeroconf.json", "-o", "{w}/out"), "zeroconf.json"),
     Case("run-fps-1e9", (*RUN, "{c}/fast.json", "-o", "{w}/out"), "fast.json: fps 1e+09"),
+    Case("run-huge-coordinates", (*RUN, "{c}/huge.json", "-o", "{w}/out"), "huge.json"),
+    Case("run-one-frame", (*RUN, "{c}/one.json", "-o", "{w}/out", "--weights", "{bundle}"), "one.json"),
+    Case("run-no-frames", (*RUN, "{c}/none.json", "-o", "{w}/out", "--weights", "{bundle}"), "none.json"),
+    Case(
+        "run-out-under-a-file",
+        (*RUN, "{c}/kp.json", "-o", "{w}/taken/sub", "--weights", "{bundle}"),
+        "taken",
+        ("taken",),
+    ),  # fmt: skip
+    Case("run-weights-empty", (*RUN, "{c}/kp.json", "-o", "{w}/out", "--weights", ""), "weights"),
     Case("run-markup-name", (*RUN, "{c}/[red]clip.json", "-o", "{w}/out"), "[red]clip.json"),
     Case("run-text-video", (*RUN, "{c}/text.mp4", "-o", "{w}/out"), "text.mp4"),
     Case("run-empty-video", (*RUN, "{c}/empty.mp4", "-o", "{w}/out"), "empty.mp4"),
@@ -122,6 +137,12 @@ CASES = [
         ("data", "prepare", "{c}/walk.bvh", "-o", "{w}/mine"),
         "mine",
         ("mine/", "mine/thesis.tex"),
+    ),  # fmt: skip
+    Case(
+        "prepare-out-under-a-file",
+        ("data", "prepare", "{c}/walk.bvh", "-o", "{w}/notes.txt/cache"),
+        "notes.txt",
+        ("notes.txt",),
     ),  # fmt: skip
     Case("prepare-window-0", ("data", "prepare", "{c}/walk.bvh", "-o", "{w}/cache", "--window", "0"), "--window"),
     Case("preview-camera-empty", ("data", "preview-camera", "{c}/empty.bvh", "-o", "{w}/cam.mp4"), "empty.bvh"),
@@ -168,6 +189,45 @@ CASES = [
             "{bundle}",
         ),
         "nested.json",
+    ),  # fmt: skip
+    Case(
+        "complete-at-nan",
+        (
+            "complete",
+            "--blend",
+            "{c}/walk.bvh",
+            "{c}/walk.bvh",
+            "--at",
+            "nan",
+            "-o",
+            "{w}/out",
+            "--weights",
+            "{bundle}",
+        ),
+        "--at",
+    ),  # fmt: skip
+    Case(
+        "complete-at-outside",
+        ("complete", "--blend", "{c}/walk.bvh", "{c}/walk.bvh", "--at", "60", "-o", "{w}/out", "--weights", "{bundle}"),
+        "--at",
+    ),  # fmt: skip
+    Case(
+        "complete-gap-0",
+        (
+            "complete",
+            "--blend",
+            "{c}/walk.bvh",
+            "{c}/walk.bvh",
+            "--at",
+            "2",
+            "--gap",
+            "0",
+            "-o",
+            "{w}/out",
+            "--weights",
+            "{bundle}",
+        ),
+        "--gap",
     ),  # fmt: skip
     Case("complete-no-mode", ("complete", "-o", "{w}/out"), "--motion"),
     # vimo dance

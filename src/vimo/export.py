@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vimo.errors import VimoError
 from vimo.generation import Generated
+from vimo.io.atomic import check_writable_dir
 from vimo.io.bvh import BVH_UNITS, write_bvh
 from vimo.io.gltf import write_glb
 from vimo.io.smpl_npz import CONVENTIONS, write_smpl_npz
@@ -20,6 +21,7 @@ DEFAULT_FORMATS = ("npz", "bvh")
 
 def ensure_writable_dir(path: Path) -> Path:
     """Create ``path`` if needed and check it is a writable directory (one-line VimoError otherwise)."""
+    check_writable_dir(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".vimo-write-test"

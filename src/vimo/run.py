@@ -34,7 +34,7 @@ from vimo.errors import VimoError
 from vimo.export import (
     DEFAULT_FORMATS,
     check_formats,
-    ensure_writable_dir,
+    check_writable_dir,
     previous_outputs,
     remove_stale_outputs,
     run_report,
@@ -156,6 +156,8 @@ def check_span(start: float | None, end: float | None) -> None:
 
 def check_bundle(prefix: Path) -> None:
     """One-line VimoError when the model bundle ``prefix`` (PREFIX.json + PREFIX.safetensors) is not there."""
+    if not Path(prefix).name:
+        raise VimoError(f"--weights {str(prefix)!r}: not a bundle prefix (PREFIX.json + PREFIX.safetensors)")
     missing = [p for p in (prefix.with_suffix(".json"), prefix.with_suffix(".safetensors")) if not p.is_file()]
     if missing:
         raise VimoError(f"{missing[0]}: model weights not found (a bundle is PREFIX.json + PREFIX.safetensors)")
@@ -179,7 +181,7 @@ def run(
         probe(source)  # a bad file fails here, before any output
     else:
         keypoints = read_keypoints(source)
-    ensure_writable_dir(out)
+    check_writable_dir(out)  # made by the first file written: a failure before leaves no folder
     previous = previous_outputs(out, REPORT)
     weights = config.bundle
     if video:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -40,7 +41,7 @@ def complete_cmd(
     """
     from vimo.apps.completion import blend_motions, complete, parse_ranges, write_completion_preview
     from vimo.data.mocap import load_motion
-    from vimo.export import ensure_writable_dir, write_motion
+    from vimo.export import check_writable_dir, write_motion
     from vimo.generation import GenerationConfig
     from vimo.io.keypoint_formats import read_keypoints
     from vimo.paths import VIMO_WEIGHTS
@@ -55,6 +56,10 @@ def complete_cmd(
         raise VimoError("--blend A B needs --at SECONDS")
     if video is not None and keypoints is not None:
         raise VimoError("give --video or --keypoints, not both")
+    if at is not None and not (math.isfinite(at) and at >= 0):
+        raise VimoError(f"--at {at}: expected a time in seconds >= 0")
+    if not (math.isfinite(gap) and gap > 0):
+        raise VimoError(f"--gap {gap}: expected a length in seconds > 0")
     # Every input is read and checked before the output folder is made or the model loaded.
     if motion is not None:
         m = load_motion(motion)
@@ -70,7 +75,7 @@ def complete_cmd(
         probe(video)
         with console.status("extracting 2D poses from the video..."):
             kp = extract_keypoints(video).keypoints
-    ensure_writable_dir(out)
+    check_writable_dir(out)
     vimo = ViMo.load(weights or VIMO_WEIGHTS)
     config = GenerationConfig(seed=seed, steps=steps, resample=resample)
     with console.status("generating..."):

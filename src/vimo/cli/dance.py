@@ -229,7 +229,7 @@ def dance_generate(
     Example: vimo dance generate --music song.ogg -o dance_out --seconds 20 [--style styles/salsa]
     """
     from vimo.dance import DanceModel, Music, write_dance_preview
-    from vimo.export import check_formats, ensure_writable_dir, write_motion
+    from vimo.export import check_formats, check_writable_dir, write_motion
     from vimo.generation import GenerationConfig
     from vimo.music.features import FPS, SR, cached_music_features
     from vimo.run import check_bundle, check_generation
@@ -251,7 +251,7 @@ def dance_generate(
     check_bundle(model)
     feats, audio = cached_music_features(music)
     dance = DanceModel.load(model)
-    ensure_writable_dir(out)
+    check_writable_dir(out)
     frames = len(feats) if seconds is None else min(len(feats), int(round(seconds * FPS)))
     with progress_bar() as bar:
         progress = task_progress(bar, f"dancing {music.name} (windows)")

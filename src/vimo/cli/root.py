@@ -162,7 +162,7 @@ def stage_progress(bar: Progress) -> Callable[[str, int, int], None]:
 CacheOpt = Annotated[Path, typer.Option(help="Cache made by `vimo data prepare`.")]
 RunDirOpt = Annotated[Path, typer.Option(help="Run directory (checkpoints, logs).")]
 ResumeOpt = Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")]
-MaxMinutesOpt = Annotated[float | None, typer.Option(help="Stop after this many minutes.")]
+MaxMinutesOpt = Annotated[float | None, typer.Option(min=0.0, help="Stop after this many minutes.")]
 ThreadsOpt = Annotated[int, typer.Option(min=0, help="Torch CPU threads (0: torch's default).")]
 # ... and for the commands that sample or evaluate models
 StepsOpt = Annotated[int, typer.Option(min=1, help="DDIM steps.")]

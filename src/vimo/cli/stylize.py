@@ -39,7 +39,9 @@ def stylize_cmd(
     ] = None,
     steps: Annotated[int, typer.Option(min=1, help="Adaptation steps.")] = 300,
     samples: Annotated[int, typer.Option(min=1, help="Motions generated per 5 s clip.")] = 3,
-    min_pck: Annotated[float, typer.Option(help="Keep motions whose 2D fidelity (PCK) is at least this.")] = 0.5,
+    min_pck: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Keep motions whose 2D fidelity (PCK) is at least this.")
+    ] = 0.5,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
 ) -> None:
     """Learn a dance style from a few videos (few-shot stylisation of the music-to-dance model).

@@ -58,6 +58,8 @@ def train(
 
     if conditioning not in VARIANTS:
         raise VimoError(f"unknown --conditioning {conditioning!r}; choose one of {', '.join(VARIANTS)}")
+    if lr is not None and not (lr > 0 and lr < float("inf")):
+        raise VimoError(f"--lr {lr}: expected a learning rate > 0")
     lr = lr if lr is not None else (1e-3 if optimizer == "adamw" else 4e-4)
     if not 0 <= time_warp < 1:
         raise VimoError(f"--time-warp {time_warp}: expected 0 (off) up to below 1 (rates 0.5-2)")

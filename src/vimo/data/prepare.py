@@ -31,7 +31,7 @@ from safetensors.torch import save_file
 from vimo.data import cmu
 from vimo.data.mocap import is_motion_file, load_motion
 from vimo.errors import VimoError
-from vimo.io.atomic import registered, swap_dirs
+from vimo.io.atomic import check_writable_dir, registered, swap_dirs
 from vimo.io.atomic import umask as _umask
 from vimo.representation import DIM, Normalizer, canonicalize_vectors, to_vector
 
@@ -84,6 +84,7 @@ def check_cache_dir(out: Path) -> None:
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise VimoError(f"{out}: exists and is not a folder; give -o a new or empty folder (or an earlier cache)")
     if not out.exists():
+        check_writable_dir(out)
         return
     entries = sorted(p.name for p in out.iterdir())
     if not entries:

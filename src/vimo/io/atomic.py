@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Literal
 
+from vimo.errors import VimoError
+
 # Signals whose default action ends the process without running any cleanup.
 EXIT_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2") if hasattr(signal, name)
@@ -118,6 +120,24 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def check_writable_dir(path: Path) -> Path:
+    """Check, creating nothing, that ``path`` is a writable folder or can be made one (its nearest existing
+    ancestor is a writable folder); one-line VimoError otherwise. The folder is then made by the first file
+    written into it, so a job that fails before writing leaves no empty folder behind."""
+    path = Path(path)
+    if not path.name and not path.parts:
+        raise VimoError("the output folder is an empty path")
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        why = "it exists and is not a folder" if probe == path else f"{probe} is a file, not a folder"
+        raise VimoError(f"{path}: output directory is not writable ({why})")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise VimoError(f"{path}: output directory is not writable ({probe}: permission denied)")
+    return path
 
 
 # renameat2(2) flag: exchange the two paths atomically (Linux 3.15+, glibc 2.28+).

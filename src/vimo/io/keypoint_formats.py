@@ -480,6 +480,13 @@ def read_keypoints(
     when the file does not say (default: the keypoint extent). person: the track id to read when the file
     has several tracked people. Raises InputFormatError naming the file (and frame/field where known).
     """
+    with np.errstate(over="ignore", invalid="ignore"):  # values too large for float32 are named as such below
+        return _read_keypoints(Path(path), format=format, fps=fps, image_size=image_size, person=person)
+
+
+def _read_keypoints(
+    path: Path, *, format: str, fps: float | None, image_size: tuple[int, int] | None, person: int | None
+) -> Keypoints2D:
     path = Path(path)
     if format not in FORMATS:
         close = difflib.get_close_matches(str(format), FORMATS, n=1)
@@ -509,6 +516,7 @@ def read_keypoints(
     return _usable(_assemble(parsed, path, fps=fps, image_size=image_size, person=person), path)
 
 
+MIN_FRAMES = 2  # the fewest frames a motion is generated from (vimo.pipeline)
 # A keypoint this many image sizes outside the image is not a pixel coordinate (a unit or scale mistake).
 FAR_OUTSIDE_IMAGES = 10.0
 # Below this share of frames with a seen keypoint, most of the motion is guessed, not followed.
@@ -534,6 +542,8 @@ def keypoint_warnings(kp: Keypoints2D) -> list[str]:
 def _usable(kp: Keypoints2D, path: Path) -> Keypoints2D:
     """``kp`` when a motion can follow it; InputFormatError naming ``path`` for a frame rate no video has (so
     that seconds would shrink to one frame) or a file in which no keypoint was seen (confidence 0 throughout)."""
+    if kp.num_frames < MIN_FRAMES:
+        raise InputFormatError(f"{path}: {kp.num_frames} frame(s); a motion needs at least {MIN_FRAMES}")
     if kp.fps > MAX_FPS:
         raise InputFormatError(f"{path}: fps {kp.fps:g} is not a video frame rate (expected at most {MAX_FPS:g})")
     if kp.num_frames and not (kp.data[..., 2] > 0).any():
