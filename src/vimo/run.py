@@ -202,10 +202,22 @@ def run(
     written += write_generated(out, generated, formats=config.formats, npz=NpzLayout(config.npz).value,
                                bvh_units=BvhUnits(config.bvh_units).value)  # fmt: skip
     report = _report(source, video, config, weights, job, generated, [*written, out / REPORT], out)
-    remove_stale_outputs(out, previous, keep=report.files)
-    with atomic_open(out / REPORT, "w") as fh:
-        json.dump(report.to_dict(), fh, indent=1)
+    commit_report(out, previous, report.to_dict())
     return report
+
+
+def weights_identity(prefix: Path, info: dict) -> dict:
+    """What a report says of the weights used: the bundle's name, the SHA-256 of PREFIX.safetensors and the
+    training run it came from (None when the bundle does not say)."""
+    return {"name": prefix.name, "sha256": file_sha256(prefix.with_suffix(".safetensors")), "run": info.get("run")}
+
+
+def commit_report(out: Path, previous: list[str], report: dict) -> None:
+    """End a job that owns ``out``: remove the files an earlier job wrote there (``previous``) that this one did not
+    write again (``report["files"]``), then write OUT/report.json, the new list."""
+    remove_stale_outputs(out, previous, keep=report["files"])
+    with atomic_open(out / REPORT, "w") as fh:
+        json.dump(report, fh, indent=1)
 
 
 @dataclass
@@ -270,11 +282,7 @@ def _report(
         input_kind="video" if video else "keypoints",
         vimo_version=__version__,
         model=ModelKind(config.model).value,
-        weights={
-            "name": weights.name,
-            "sha256": file_sha256(weights.with_suffix(".safetensors")),
-            "run": model.info.get("run"),
-        },
+        weights=weights_identity(weights, model.info),
         seed=gen.seed,
         steps=gen.steps,
         guidance=getattr(model, "guidance", None) if gen.guidance is None else gen.guidance,

@@ -56,6 +56,16 @@ DEFAULT_BASE = DANCE_WEIGHTS
 DEFAULT_LOOPS = SHARED_LOOPS
 STYLE = "style"  # OUT/style.{json,safetensors}
 PAIRS = "pairs.safetensors"
+
+
+def style_bundle(folder: Path) -> Path:
+    """The dance bundle prefix in a style folder made by :func:`stylize` (one-line VimoError if it is not one)."""
+    prefix = Path(folder) / STYLE
+    if not prefix.with_suffix(".json").exists():
+        raise VimoError(f"{folder}: not a style folder (no {STYLE}.json); make one with `vimo stylize`")
+    return prefix
+
+
 MIN_FRAMES = 60  # shortest clip used for training (2 s)
 
 

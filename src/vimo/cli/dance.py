@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -228,39 +227,16 @@ def dance_generate(
 
     Example: vimo dance generate --music song.ogg -o dance_out --seconds 20 [--style styles/salsa]
     """
-    from vimo.dance import DanceModel, Music, write_dance_preview
-    from vimo.export import check_formats, check_writable_dir, write_motion
+    from vimo.dance_run import DanceRunConfig, dance_to_music
     from vimo.generation import GenerationConfig
-    from vimo.music.features import FPS, SR, cached_music_features
-    from vimo.run import check_bundle, check_generation
 
-    fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
-    npz, bvh_units = NpzLayout(npz).value, BvhUnits(bvh_units).value
-    check_formats(fmts, npz=npz, bvh_units=bvh_units)
-    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
-        raise VimoError(f"--seconds {seconds}: expected a length > 0")
-    config = GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth,
-                              foot_lock=foot_lock)  # fmt: skip
-    check_generation(config)
-    if style is not None:
-        from vimo.apps.stylize import STYLE
-
-        if not (style / f"{STYLE}.json").exists():
-            raise VimoError(f"{style}: not a style folder (no {STYLE}.json); make one with `vimo stylize`")
-        model = style / STYLE
-    check_bundle(model)
-    feats, audio = cached_music_features(music)
-    dance = DanceModel.load(model)
-    check_writable_dir(out)
-    frames = len(feats) if seconds is None else min(len(feats), int(round(seconds * FPS)))
+    config = DanceRunConfig(
+        model=model, style=style, seconds=seconds, formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+        npz=npz, bvh_units=bvh_units, preview=preview,
+        generation=GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, smooth=smooth,
+                                    foot_lock=foot_lock),
+    )  # fmt: skip
     with progress_bar() as bar:
-        progress = task_progress(bar, f"dancing {music.name} (windows)")
-        motions = dance.generate(Music(feats, frames), config, progress).motions
-    for i, motion in enumerate(motions):
-        folder = out if i == 0 else out / f"sample_{i}"
-        for f in write_motion(motion, folder, fmts, npz=npz, bvh_units=bvh_units):
-            console.print(f"  wrote {f}")
-    if preview:
-        with console.status("rendering the preview..."):
-            path = write_dance_preview(motions[0], audio[: int(frames / FPS * SR)], out / "preview.mp4")
-        console.print(f"  wrote {path}")
+        report = dance_to_music(music, out, config, progress=task_progress(bar, f"dancing {music.name} (windows)"))
+    for name in report.files:
+        console.print(f"  wrote {out / name}")

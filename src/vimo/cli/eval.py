@@ -229,7 +229,7 @@ def eval_stylization(
     """
     import json as _json
 
-    from vimo.apps.stylize import PAIRS, STYLE
+    from vimo.apps.stylize import PAIRS, style_bundle
     from vimo.dance import DanceModel
     from vimo.data.dataset import WindowCache
     from vimo.eval.stylization import StyleSet, evaluate_style, markdown, write
@@ -243,10 +243,9 @@ def eval_stylization(
         models = {}
         folders = [Path(d) for d in dirs.split(",")]
         for d in folders:
-            if not (d / f"{STYLE}.json").exists():
-                raise VimoError(f"{d}: not a style folder (no {STYLE}.json); make one with `vimo stylize`")
-            method = _json.loads((d / f"{STYLE}.json").read_text())["info"]["style"]["method"]
-            models[method if method not in models else f"{method} ({d.name})"] = d / STYLE
+            prefix = style_bundle(d)
+            method = _json.loads(prefix.with_suffix(".json").read_text())["info"]["style"]["method"]
+            models[method if method not in models else f"{method} ({d.name})"] = prefix
         sets.append(StyleSet(name, folders[0] / PAIRS, models))
     model = DanceModel.load(base)
     if pairs is None:
