@@ -5,6 +5,7 @@ before. The inputs are tiny and every case fails before a model is loaded, or lo
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def corpus(tmp_path_factory) -> Path:
     (c / "badfiles" / "a.bvh").write_text("HIERARCHY\nROOT hip\n{\n")
     (c / "badfiles" / "b.npz").write_text("text")
     (c / "style").mkdir()  # a folder that is not a style
+    os.mkfifo(c / "pipe.json")  # read forever if it were read like a file
+    os.mkfifo(c / "pipe.bvh")
     return c
 
 
@@ -93,6 +96,8 @@ CASES = [
         ("taken",),
     ),  # fmt: skip
     Case("run-weights-empty", (*RUN, "{c}/kp.json", "-o", "{w}/out", "--weights", ""), "weights"),
+    Case("run-pipe", (*RUN, "{c}/pipe.json", "-o", "{w}/out"), "pipe.json: not a regular file"),
+    Case("run-folder-as-keypoints", (*RUN, "{c}/style", "-o", "{w}/out"), "style"),
     Case("run-markup-name", (*RUN, "{c}/[red]clip.json", "-o", "{w}/out"), "[red]clip.json"),
     Case("run-text-video", (*RUN, "{c}/text.mp4", "-o", "{w}/out"), "text.mp4"),
     Case("run-empty-video", (*RUN, "{c}/empty.mp4", "-o", "{w}/out"), "empty.mp4"),
@@ -146,6 +151,12 @@ CASES = [
     ),  # fmt: skip
     Case("prepare-window-0", ("data", "prepare", "{c}/walk.bvh", "-o", "{w}/cache", "--window", "0"), "--window"),
     Case("preview-camera-empty", ("data", "preview-camera", "{c}/empty.bvh", "-o", "{w}/cam.mp4"), "empty.bvh"),
+    Case("preview-camera-pipe", ("data", "preview-camera", "{c}/pipe.bvh", "-o", "{w}/cam.mp4"), "pipe.bvh"),
+    Case(
+        "complete-pipe",
+        ("complete", "--motion", "{c}/pipe.bvh", "--keep", "0-1", "-o", "{w}/out", "--weights", "{bundle}"),
+        "pipe.bvh",
+    ),  # fmt: skip
     Case(
         "preview-camera-regime",
         ("data", "preview-camera", "{c}/walk.bvh", "-o", "{w}/cam.mp4", "--regime", "shaky"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vimo.errors import InputFormatError
+from vimo.io.inputs import regular_file
 from vimo.motion import Motion
 
 MOTION_SUFFIXES = (".bvh", ".bvh.gz", ".npz", ".pkl")
@@ -26,9 +27,7 @@ def load_motion(path: str | Path, *, target_fps: float = 30.0) -> Motion:
     from vimo.data.retarget import retarget_bvh
     from vimo.io.bvh import is_smpl_bvh, read_bvh, read_smpl_bvh
 
-    path = Path(path)
-    if not path.exists():
-        raise InputFormatError(f"{path}: no such file")
+    path = regular_file(path, f"a motion file ({', '.join(MOTION_SUFFIXES)})")
     name = path.name.lower()
     if name.endswith(".bvh") or name.endswith(".bvh.gz"):
         bvh = read_bvh(path)

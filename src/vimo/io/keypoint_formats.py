@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from vimo.errors import InputFormatError, VimoError
+from vimo.io.inputs import regular_file
 from vimo.keypoints import COCO17_NAMES, Keypoints2D
 from vimo.motion import MAX_FPS
 
@@ -494,7 +495,7 @@ def _read_keypoints(
         raise VimoError(f"unknown keypoint format {format!r}; expected one of {', '.join(FORMATS)}{hint}")
     if not path.exists():
         raise InputFormatError(f"{path}: no such file or folder")
-    doc = None if path.is_dir() else _load_json(path)
+    doc = None if path.is_dir() else _load_json(regular_file(path, "a keypoint file (JSON) or an OpenPose folder"))
     fmt = detect_format(path, doc) if format == "auto" else format
     if fmt == "vimo":
         kp = Keypoints2D.from_json(path)

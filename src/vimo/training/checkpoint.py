@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from vimo.io.atomic import atomic_open, atomic_path
+
 
 def _atomic_save(tensors: dict[str, torch.Tensor], meta: dict, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
-    os.replace(tmp, path)
-    side = path.with_suffix(".json")
-    tmp_side = side.with_name(side.name + ".tmp")
-    tmp_side.write_text(json.dumps(meta, indent=1))
-    os.replace(tmp_side, side)
+    """The tensors, then the sidecar, each through a temp file that no interruption leaves behind."""
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp))
+    with atomic_open(path.with_suffix(".json")) as fh:
+        fh.write(json.dumps(meta, indent=1))
 
 
 def save_checkpoint(
