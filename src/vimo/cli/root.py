@@ -146,6 +146,22 @@ def task_progress(bar: Progress, label: str):
     return update
 
 
+@contextmanager
+def status_stages() -> Iterator[Callable[[str], None]]:
+    """A ``stage(label)`` callback: a spinner with the label of the job's current stage, shown from the first stage
+    on (a job that fails before it prints its one-line error alone)."""
+    status = console.status("")
+
+    def stage(label: str) -> None:
+        status.update(label)
+        status.start()
+
+    try:
+        yield stage
+    finally:
+        status.stop()
+
+
 def stage_progress(bar: Progress) -> Callable[[str, int, int], None]:
     """A ``progress(stage, done, total)`` callback: a bar per stage label, added on the stage's first call."""
     tasks: dict[str, TaskID] = {}
