@@ -227,37 +227,19 @@ def eval_stylization(
 
     Example: vimo eval stylization --style salsa=styles/salsa-zc,styles/salsa-ft -o reports/stylization
     """
-    import json as _json
+    from vimo.eval.stylization import markdown, write
+    from vimo.eval.suites import load_style_sets, stylization_report
 
-    from vimo.apps.stylize import PAIRS, style_bundle
-    from vimo.dance import DanceModel
-    from vimo.data.dataset import WindowCache
-    from vimo.eval.stylization import StyleSet, evaluate_style, markdown, write
-    from vimo.training.dance import Pairs, training_joints
-
-    sets = []
+    styles = {}
     for spec in style:
         name, sep, dirs = spec.partition("=")
         if not sep or not dirs:
             raise VimoError(f"--style {spec!r}: expected NAME=STYLE_DIR[,STYLE_DIR...]")
-        models = {}
-        folders = [Path(d) for d in dirs.split(",")]
-        for d in folders:
-            prefix = style_bundle(d)
-            method = _json.loads(prefix.with_suffix(".json").read_text())["info"]["style"]["method"]
-            models[method if method not in models else f"{method} ({d.name})"] = prefix
-        sets.append(StyleSet(name, folders[0] / PAIRS, models))
-    model = DanceModel.load(base)
-    if pairs is None:
-        pairs = Path(model.info.get("train_config", {}).get("pairs", ""))
-        if not pairs.is_file():
-            raise VimoError(f"{base}: its training pairs ({pairs}) are not here; name them with --pairs")
-    cache, base_pairs = WindowCache.load(data), Pairs.load(pairs)
-    reference = training_joints(cache, base_pairs)
-    report = {}
-    for s in sets:
-        with console.status(f"{s.name}: dancing {clips} clips x {len(s.models) + 1} models..."):
-            report[s.name] = evaluate_style(s, model, reference, clips=clips, steps=steps, seed=seed)
+        styles[name] = [Path(d) for d in dirs.split(",")]
+    sets = load_style_sets(styles)
+    with progress_bar() as bar:
+        report = stylization_report(sets, base, data, pairs=pairs, clips=clips, steps=steps,
+                                    seed=seed, progress=stage_progress(bar))  # fmt: skip
     write(report, out)
     console.print(markdown(report))
     console.print(f"wrote {out}/stylization.json and {out}/stylization.md")

@@ -1,6 +1,6 @@
-"""The benchmark suites as one job: the models they compare, their predictors, and :func:`evaluate_all` (every
-suite into one folder, reusing the suites already written there, and the summary table, the paper's Table 1
-on our data).
+"""The benchmark suites as jobs: the models they compare, their predictors, :func:`evaluate_all` (every suite
+into one folder, reusing the suites already written there, and the summary table, the paper's Table 1 on our
+data) and :func:`stylization_report` (Table 2: style adapters vs fine-tuning).
 
 Suites: ``casual`` (vimo.eval.casual), ``rendered`` and ``real`` (vimo.eval.videos), ``robustness``
 (vimo.eval.robustness); the table: vimo.eval.table.
@@ -14,16 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vimo.apps.stylize import PAIRS, style_bundle
+from vimo.dance import DanceModel
 from vimo.data.dataset import WindowCache
 from vimo.errors import VimoError
 from vimo.eval.casual import CasualConfig, casual_report, write_report
 from vimo.eval.robustness import robustness_report, write_robustness
+from vimo.eval.stylization import StyleSet, evaluate_style
 from vimo.eval.table import table1
 from vimo.eval.videos import real_markdown, real_report, rendered_markdown, rendered_report
 from vimo.io.atomic import atomic_open
 from vimo.lifter import Lifter
 from vimo.paths import BASELINE_WEIGHTS, VIMO_WEIGHTS
 from vimo.pipeline import ViMo
+from vimo.training.dance import Pairs, training_joints
 from vimo.training.validation import denoiser_predictor
 
 StageProgress = Callable[[str, int, int], None]  # (stage label, done, total)
@@ -163,3 +167,48 @@ def evaluate_all(
         with atomic_open(out / "timings.json") as fh:
             json.dump(result.timings_s, fh, indent=1)
     return result
+
+
+def load_style_sets(styles: dict[str, list[Path]]) -> list[StyleSet]:
+    """{style name: style folders made by ``vimo stylize`` from the same videos, one per method} -> the sets the
+    stylization table compares (each model named by its method; one-line VimoError for a folder that is not a
+    style)."""
+    sets = []
+    for name, folders in styles.items():
+        models: dict[str, Path] = {}
+        for folder in folders:
+            prefix = style_bundle(folder)
+            method = json.loads(prefix.with_suffix(".json").read_text())["info"]["style"]["method"]
+            models[method if method not in models else f"{method} ({folder.name})"] = prefix
+        sets.append(StyleSet(name, folders[0] / PAIRS, models))
+    return sets
+
+
+def stylization_report(
+    sets: list[StyleSet],
+    base: Path,
+    data: Path,
+    *,
+    pairs: Path | None = None,
+    clips: int = 48,
+    steps: int = 20,
+    seed: int = 0,
+    progress: StageProgress | None = None,
+) -> dict:
+    """{style: {model: metrics}} for the base dance bundle ``base`` and each set's models on that style's music;
+    forgetting is measured against the base's training dances (``data``: the cache it was trained on; ``pairs``: its
+    pairs file, default the one it trained on, as its bundle records)."""
+    progress = progress or (lambda stage, done, total: None)
+    model = DanceModel.load(base)
+    if pairs is None:
+        pairs = Path(model.info.get("train_config", {}).get("pairs", ""))
+        if not pairs.is_file():
+            raise VimoError(f"{base}: its training pairs ({pairs}) are not here; name them with --pairs")
+    reference = training_joints(WindowCache.load(data), Pairs.load(pairs))
+    report = {}
+    for s in sets:
+        stage = f"{s.name}: dancing {clips} clips x {len(s.models) + 1} models"
+        progress(stage, 0, 1)
+        report[s.name] = evaluate_style(s, model, reference, clips=clips, steps=steps, seed=seed)
+        progress(stage, 1, 1)
+    return report
