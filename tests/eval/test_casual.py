@@ -34,3 +34,10 @@ def test_report_has_vimo_baseline_and_references_per_regime(tiny_cache, tiny_bun
     assert len({m["pa_mpjpe_mm"] for m in methods["mean_pose"].values()}) == 1
     assert len({m["pa_mpjpe_mm"] for m in methods["baseline_motionbert"].values()}) > 1
     assert "| baseline_motionbert |" in markdown_table(report)
+
+
+def test_the_best_guidance_has_the_lowest_mean_error_not_the_lowest_worst():
+    from vimo.eval.casual import best_guidance
+
+    sweep = {1.0: {"mean": 50.0, "worst": 60.0}, 2.0: {"mean": 40.0, "worst": 90.0}, 3.0: {"mean": 45.0, "worst": 50.0}}
+    assert best_guidance(sweep) == 2.0

@@ -258,7 +258,7 @@ def eval_guidance(
     Example: vimo eval guidance --data data/cache --values 1,2,3
     """
     from vimo.data.dataset import WindowCache
-    from vimo.eval.casual import guidance_sweep
+    from vimo.eval.casual import best_guidance, guidance_sweep
     from vimo.paths import VIMO_WEIGHTS
     from vimo.pipeline import ViMo
 
@@ -273,5 +273,5 @@ def eval_guidance(
         sweep = guidance_sweep(vimo, WindowCache.load(data), ws, windows=windows)
     for w, vals in sweep.items():
         console.print(f"w={w:g}: " + ", ".join(f"{k} {v:.1f}" for k, v in vals.items()))
-    best = min(sweep, key=lambda w: sweep[w]["mean"])
+    best = best_guidance(sweep)
     console.print(f"best guidance on validation: {best:g}")

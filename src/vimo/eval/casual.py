@@ -225,3 +225,8 @@ def guidance_sweep(
         vals = {r: v["pa_mpjpe_mm"] for r, v in scores.items()}
         out[w] = {**vals, "mean": float(np.mean(list(vals.values()))), "worst": float(max(vals.values()))}
     return out
+
+
+def best_guidance(sweep: dict[float, dict[str, float]]) -> float:
+    """The guidance weight of a :func:`guidance_sweep` with the lowest mean validation error."""
+    return min(sweep, key=lambda w: sweep[w]["mean"])
