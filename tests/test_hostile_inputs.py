@@ -37,7 +37,7 @@ def _keypoints(
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
+def corpus(tmp_path_factory, tiny_bundle) -> Path:
     """The bad inputs (and a few good ones to pair with bad options), in one folder that no case writes to."""
     c = tmp_path_factory.mktemp("corpus")
     for name in ("empty.json", "empty.mp4", "empty.bvh", "empty.npz", "empty.wav"):
@@ -65,6 +65,12 @@ def corpus(tmp_path_factory) -> Path:
     (c / "badfiles" / "a.bvh").write_text("HIERARCHY\nROOT hip\n{\n")
     (c / "badfiles" / "b.npz").write_text("text")
     (c / "style").mkdir()  # a folder that is not a style
+    (c / "text-bundle.json").write_text('{"kind": "vimo"}')  # bundles: weights that are text,
+    (c / "text-bundle.safetensors").write_text("not tensors")
+    (c / "deep-bundle.json").write_text("[" * 100_000 + "]" * 100_000)  # a config nested too deeply,
+    (c / "deep-bundle.safetensors").write_bytes(tiny_bundle.with_suffix(".safetensors").read_bytes())
+    (c / "shapeless.json").write_text('{"kind": "vimo"}')  # a config without the model's shape
+    (c / "shapeless.safetensors").write_bytes(tiny_bundle.with_suffix(".safetensors").read_bytes())
     os.mkfifo(c / "pipe.json")  # read forever if it were read like a file
     os.mkfifo(c / "pipe.bvh")
     return c
@@ -98,6 +104,17 @@ CASES = [
     Case("run-weights-empty", (*RUN, "{c}/kp.json", "-o", "{w}/out", "--weights", ""), "weights"),
     Case("run-pipe", (*RUN, "{c}/pipe.json", "-o", "{w}/out"), "pipe.json: not a regular file"),
     Case("run-folder-as-keypoints", (*RUN, "{c}/style", "-o", "{w}/out"), "style"),
+    Case(
+        "run-weights-text",
+        (*RUN, "{c}/kp.json", "-o", "{w}/out", "--weights", "{c}/text-bundle"),
+        "text-bundle.safetensors",
+    ),  # fmt: skip
+    Case(
+        "run-weights-deep", (*RUN, "{c}/kp.json", "-o", "{w}/out", "--weights", "{c}/deep-bundle"), "deep-bundle.json"
+    ),  # fmt: skip
+    Case(
+        "run-weights-shapeless", (*RUN, "{c}/kp.json", "-o", "{w}/out", "--weights", "{c}/shapeless"), "shapeless.json"
+    ),  # fmt: skip
     Case("run-markup-name", (*RUN, "{c}/[red]clip.json", "-o", "{w}/out"), "[red]clip.json"),
     Case("run-text-video", (*RUN, "{c}/text.mp4", "-o", "{w}/out"), "text.mp4"),
     Case("run-empty-video", (*RUN, "{c}/empty.mp4", "-o", "{w}/out"), "empty.mp4"),

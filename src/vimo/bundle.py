@@ -41,12 +41,18 @@ def read_bundle(prefix: str | Path, kind: str, *, device: str | torch.device = "
     cfg_path, w_path = prefix.with_suffix(".json"), prefix.with_suffix(".safetensors")
     if not cfg_path.exists() or not w_path.exists():
         raise VimoError(f"model weights not found: expected {cfg_path} and {w_path}")
+    found = bundle_kind(prefix)  # a readable JSON object, or a one-line error naming the file
     cfg = json.loads(cfg_path.read_text())
-    found = cfg.get("kind", "vimo")
     if found != kind:
         hint = f"; load it with {GENERATORS[found].replace(':', '.')}.load" if found in GENERATORS else ""
         raise VimoError(f"{cfg_path} holds a {found!r} model, expected {kind!r}{hint}")
-    tensors = load_file(str(w_path), device=str(device))
+    try:
+        tensors = load_file(str(w_path), device=str(device))
+    except Exception as exc:  # noqa: BLE001 - safetensors raises its own error types (and OSError)
+        raise VimoError(f"{w_path}: not a readable safetensors file ({type(exc).__name__})") from None
+    missing = [k for k in ("normalizer.mean", "normalizer.std") if k not in tensors]
+    if missing:
+        raise VimoError(f"{w_path}: not a model bundle (no {', '.join(missing)})")
     state = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
     normalizer = Normalizer(tensors["normalizer.mean"].cpu(), tensors["normalizer.std"].cpu())
     return BundleFiles(cfg, state, normalizer)
@@ -72,6 +78,8 @@ def bundle_kind(prefix: str | Path) -> str:
         cfg = json.loads(cfg_path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise VimoError(f"{cfg_path}: not a readable bundle config ({exc})") from None
+    except RecursionError:
+        raise VimoError(f"{cfg_path}: not a readable bundle config (JSON nested too deeply)") from None
     kind = cfg.get("kind", "vimo") if isinstance(cfg, dict) else None
     if not isinstance(kind, str):
         raise VimoError(f"{cfg_path}: expected a JSON object with a string 'kind', got {kind!r}")
@@ -89,4 +97,13 @@ def generator_class(kind: str, *, source: str | Path = "bundle") -> type:
 def load_generator(prefix: str | Path, *, device: str | torch.device = "cpu"):
     """Any bundle, as the MotionGenerator class its recorded kind names."""
     source = Path(prefix).with_suffix(".json")
-    return generator_class(bundle_kind(prefix), source=source).load(prefix, device=device)
+    kind = bundle_kind(prefix)
+    cls = generator_class(kind, source=source)
+    try:
+        return cls.load(prefix, device=device)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # a config or weights of another shape
+        if isinstance(exc, VimoError):
+            raise
+        raise VimoError(
+            f"{source}: not a {kind!r} bundle this version can load ({type(exc).__name__}: {exc})"
+        ) from None
