@@ -73,3 +73,12 @@ def test_click_errors_are_one_line_naming_the_option(tmp_path):
         lines = res.stderr.strip().splitlines()
         assert res.exit_code == 2 and len(lines) == 1 and option in lines[0], res.stderr
         assert lines[0].startswith("error: ")
+
+
+def test_progress_and_stage_labels_print_as_they_are():
+    from vimo.cli.root import progress_bar, status_stages, task_progress
+
+    with status_stages() as stage:
+        stage("[/x] reading [red]clip.mp4")
+    with progress_bar() as bar:
+        task_progress(bar, "dancing [/x] song.ogg (windows)")(1, 2)

@@ -207,3 +207,20 @@ def test_sources_without_a_single_window_are_a_clear_error(tmp_path):
     with pytest.raises(VimoError, match=r"0 shorter, 1 failed; first failure: .*a.bvh: not a BVH file"):
         prepare([tmp_path / "bad"], tmp_path / "cache", workers=1)
     assert not (tmp_path / "cache").exists()
+
+
+def test_workers_never_exceed_files_or_cores(motion_tree, tmp_path, monkeypatch):
+    import os
+
+    import vimo.data.prepare as prep
+
+    asked = []
+    real = prep.ProcessPoolExecutor
+
+    def recording(max_workers):
+        asked.append(max_workers)
+        return real(max_workers=max_workers)
+
+    monkeypatch.setattr(prep, "ProcessPoolExecutor", recording)
+    prepare([motion_tree], tmp_path / "cache", config=PrepareConfig(stride=50), workers=100_000)
+    assert asked == [min(3, os.cpu_count() or 1)]  # 3 motion files

@@ -153,7 +153,7 @@ def status_stages() -> Iterator[Callable[[str], None]]:
     status = console.status("")
 
     def stage(label: str) -> None:
-        status.update(label)
+        status.update(Text(label))  # as it is, never as markup
         status.start()
 
     try:

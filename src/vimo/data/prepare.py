@@ -158,7 +158,8 @@ def prepare(
     summary = PrepareSummary(files=len(files))
     records: list[dict] = []
     vectors: list[np.ndarray] = []
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+    # never more processes than files or cores (a --workers 100000 must not start 100000 processes)
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(files), os.cpu_count() or 1))) as pool:
         for done, (path_str, vec, error) in enumerate(pool.map(_load_one, files, chunksize=4), 1):
             path = Path(path_str)
             if progress is not None:
