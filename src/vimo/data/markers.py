@@ -9,6 +9,7 @@ world: +X is the character's left, +Y up, +Z forward (the way the body faces).
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from vimo.keypoints import COCO17_NAMES
 from vimo.motion import Motion
@@ -82,6 +83,14 @@ def coco_markers(joints: np.ndarray, global_rotations: np.ndarray) -> np.ndarray
         )
     offsets = (rots[..., _FRAME, :, :] @ _OFFSET[:, :, None].astype(rots.dtype))[..., 0]  # (..., 17, 3)
     return (joints[..., _SOURCE, :] + offsets).astype(joints.dtype, copy=False)
+
+
+def coco_markers_torch(joints: torch.Tensor, global_rotations: torch.Tensor) -> torch.Tensor:
+    """:func:`coco_markers` for tensors (differentiable): joints (..., 24, 3), global_rotations (..., 24, 3, 3)
+    -> (..., 17, 3) metres, on the inputs' device and dtype."""
+    offsets = torch.from_numpy(_OFFSET).to(global_rotations)
+    frame_rots = global_rotations[..., torch.from_numpy(_FRAME), :, :]  # (..., 17, 3, 3)
+    return joints[..., torch.from_numpy(_SOURCE), :] + (frame_rots @ offsets[:, :, None])[..., 0]
 
 
 def motion_markers(motion: Motion) -> np.ndarray:

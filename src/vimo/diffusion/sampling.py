@@ -6,6 +6,7 @@ knows nothing about bodies or keypoints.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,6 +40,11 @@ def guided_x0(model, x_t: torch.Tensor, t: torch.Tensor, cond, null, guidance: f
     return x_uncond + guidance * (x_cond - x_uncond)
 
 
+# A correction of each step's clean estimate: guide(x0 (B, W, D), t) -> x0 (e.g. towards agreeing with
+# observations); the sampler re-noises the result as usual.
+Guide = Callable[[torch.Tensor, int], torch.Tensor]
+
+
 @torch.no_grad()
 def sample(
     model,
@@ -53,9 +59,11 @@ def sample(
     constraint: Constraint | None = None,
     resample: int = 1,
     device: torch.device | str = "cpu",
+    guide: Guide | None = None,
 ) -> torch.Tensor:
     """Draw x0 of ``shape`` (B, W, D). ``resample`` > 1 repeats each step RePaint-style (re-noise one
-    step and denoise again) to harmonise generated and known regions."""
+    step and denoise again) to harmonise generated and known regions. ``guide`` corrects each step's clean
+    estimate before the scheduler step (it runs with gradients enabled if it needs them)."""
     scheduler.set_timesteps(steps)
     prepare = getattr(model, "prepare", None)  # step-invariant work on the conditions, done once
     if prepare is not None:
@@ -66,6 +74,8 @@ def sample(
         t_batch = torch.full((shape[0],), t, device=device, dtype=torch.long)
         for r in range(max(1, resample)):
             x0 = guided_x0(model, x, t_batch, cond, null, guidance, both)
+            if guide is not None:
+                x0 = guide(x0, t)
             x_prev = scheduler.step(x0, t, x, generator=generator).prev_sample
             if constraint is not None:
                 t_prev = scheduler.previous_timestep(t)
