@@ -32,6 +32,7 @@ class ReprojectionConfig:
     start: float = 1.0  # guide only while t / T is below this (1: every step)
     robust: float = 0.5  # Geman-McClure scale in torso lengths: outlying keypoints pull less
     min_conf: float = 0.3  # condition confidences below this give no pull
+    smooth: float = 0.0  # Gaussian sigma (frames) of the correction in time: per-frame detector noise pulls less
 
 
 def keypoint_targets(condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,6 +54,18 @@ def reprojection_loss(x: torch.Tensor, target: torch.Tensor, weight: torch.Tenso
     rho = sq / (sq + robust**2) * robust**2 if robust > 0 else sq
     per_frame = (rho * weight).sum(-1) / weight.sum(-1).clamp_min(1e-8)
     return per_frame.sum(-1)
+
+
+def gaussian_smooth_time(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian filter along dim -2 (time) of x (..., T, D), edges extended with their edge frames."""
+    radius = max(1, int(round(3 * sigma)))
+    taps = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+    kernel = (kernel / kernel.sum()).view(1, 1, -1)
+    flat = x.transpose(-1, -2).reshape(-1, 1, x.shape[-2])  # (N, 1, T)
+    padded = torch.nn.functional.pad(flat, (radius, radius), mode="replicate")
+    out = torch.nn.functional.conv1d(padded, kernel)
+    return out.reshape(*x.shape[:-2], x.shape[-1], x.shape[-2]).transpose(-1, -2)
 
 
 class ReprojectionGuide:
@@ -80,5 +93,7 @@ class ReprojectionGuide:
                 (grad,) = torch.autograd.grad(loss.sum(), z)
             step = torch.zeros_like(z)
             step[..., ROTATIONS] = grad[..., ROTATIONS]  # the camera absorbs the root's position per frame
+            if cfg.smooth > 0:
+                step = gaussian_smooth_time(step, cfg.smooth)
             z = (z - cfg.strength * step).detach()
         return z

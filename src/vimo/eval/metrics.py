@@ -27,10 +27,11 @@ def mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
     return float(np.linalg.norm(pred - gt, axis=-1).mean())
 
 
-def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """Per-frame similarity (scale, rotation, translation) alignment of pred (..., J, 3) onto gt."""
-    mu_p, mu_g = pred.mean(-2, keepdims=True), gt.mean(-2, keepdims=True)
-    p, g = pred - mu_p, gt - mu_g
+def similarity(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The similarity (Umeyama: scale, rotation, translation) mapping points src (..., N, 3) onto dst, as
+    (scale (...,), rot (..., 3, 3), shift (..., 3)) with ``aligned = scale * src @ rot + shift``."""
+    mu_p, mu_g = src.mean(-2, keepdims=True), dst.mean(-2, keepdims=True)
+    p, g = src - mu_p, dst - mu_g
     cov = np.swapaxes(p, -1, -2) @ g  # (..., 3, 3)
     u, s, vt = np.linalg.svd(cov)
     d = np.sign(np.linalg.det(u @ vt))
@@ -38,7 +39,14 @@ def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     fix[..., -1] = d
     rot = (u * fix[..., None, :]) @ vt  # maps p onto g: p @ rot
     scale = (s * fix).sum(-1) / (p**2).sum((-1, -2)).clip(1e-12)
-    return scale[..., None, None] * p @ rot + mu_g
+    shift = mu_g[..., 0, :] - scale[..., None] * (mu_p @ rot)[..., 0, :]
+    return scale, rot, shift
+
+
+def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Per-frame similarity (scale, rotation, translation) alignment of pred (..., J, 3) onto gt."""
+    scale, rot, shift = similarity(pred, gt)
+    return scale[..., None, None] * pred @ rot + shift[..., None, :]
 
 
 def pa_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
@@ -89,3 +97,35 @@ def bone_length_cv(points: np.ndarray, bones: tuple[tuple[int, int], ...]) -> fl
     if len(lengths) < 2:
         return float("nan")
     return float((lengths.std(0) / np.maximum(lengths.mean(0), 1e-9)).mean())
+
+
+def _segments(num_frames: int, length: int) -> list[slice]:
+    """Consecutive ``length``-frame segments (one shorter segment when the motion is shorter than that)."""
+    if num_frames <= length:
+        return [slice(0, num_frames)]
+    return [slice(s, s + length) for s in range(0, num_frames - length + 1, length)]
+
+
+def world_errors(pred: np.ndarray, gt: np.ndarray, *, segment: int = 100) -> dict[str, float]:
+    """World-frame accuracy of joints (T, J, 3) metres, joint 0 the root (the WHAM / GVHMR protocols), per
+    ``segment``-frame segment, averaged over segments:
+    - ``wa_mpjpe``: MPJPE after one similarity alignment of the whole segment (all its frames' joints);
+    - ``w_mpjpe``: MPJPE after the similarity that aligns the segment's first two frames only;
+    - ``rte_percent``: mean root position error after that first-two-frames alignment, as a percentage of the
+      truth's travelled (horizontal) distance in the segment; NaN when it travels less than 10 cm.
+    """
+    wa, w, rte = [], [], []
+    for sl in _segments(len(gt), segment):
+        p, g = pred[sl], gt[sl]
+        flat_p, flat_g = p.reshape(-1, 3), g.reshape(-1, 3)
+        scale, rot, shift = similarity(flat_p, flat_g)
+        wa.append(mpjpe(scale * flat_p @ rot + shift, flat_g))
+        scale, rot, shift = similarity(p[:2].reshape(-1, 3), g[:2].reshape(-1, 3))
+        aligned = scale * p @ rot + shift
+        w.append(mpjpe(aligned, g))
+        travel = float(np.linalg.norm(np.diff(g[:, 0, [0, 2]], axis=0), axis=-1).sum())
+        root_err = float(np.linalg.norm(aligned[:, 0] - g[:, 0], axis=-1).mean())
+        rte.append(100 * root_err / travel if travel > 0.1 else np.nan)
+    finite = [r for r in rte if np.isfinite(r)]
+    return {"wa_mpjpe": float(np.mean(wa)), "w_mpjpe": float(np.mean(w)),
+            "rte_percent": float(np.mean(finite)) if finite else float("nan")}  # fmt: skip
