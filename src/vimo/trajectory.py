@@ -1,13 +1,14 @@
-"""A world trajectory from the body: the root travels so that planted feet stay planted.
+"""A world trajectory from the body: the root travels so that the planted foot stays planted.
 
 The model's own root channels carry little horizontal travel (a window is canonical at its start and the
 network sees no camera), so a runner filmed by a panning camera runs on the spot. Here the horizontal root
-velocity is re-derived from the legs: on every frame where a foot is in contact (the motion's contact
-channels, ankle or toe) on this frame and the one before, the root moves by minus that contact joint's
-horizontal displacement, so the foot stays where it was put down (kinematic odometry). Between stance
-phases (flight, or frames without contacts) the velocity is interpolated linearly from the stance phases
-around it (a runner keeps its speed in the air); before the first and after the last stance it is held.
-Where the motion has no contact at all, its root is left alone. The vertical root channel is untouched.
+velocity is re-derived from the legs (kinematic odometry). On each step (frame t-1 -> t) the anchors are the
+contact joints (ankles, toes) in contact on both frames (the motion's contact channels); on steps with none,
+the lowest contact joint when it is within ``planted_height`` of its own floor level (its 5th percentile
+height; a runner's EDGE contacts are nearly empty). The root moves by minus the anchors' mean horizontal
+displacement, so a planted foot stays where it was put down. Between planted steps (flight)
+the velocity is interpolated linearly from the planted steps around it (a runner keeps its speed in the air);
+before the first and after the last it is held. The vertical root channel is untouched.
 """
 
 from __future__ import annotations
@@ -24,34 +25,45 @@ from vimo.skeleton import CONTACT_JOINTS
 @dataclass(frozen=True)
 class TrajectoryConfig:
     smooth: float = 2.0  # Gaussian sigma (frames) on the derived horizontal velocity
-    min_stance_frames: int = 2  # frames with a foot planted (on this and the previous frame) needed at all
+    planted_height: float = 0.01  # metres above its floor level under which the lowest contact joint is planted
+    min_planted_steps: int = 2  # fewer planted steps than this: the root is left alone
 
 
-def stance_velocity(motion: Motion) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal root velocity (T, 2) [x, z] in metres per frame that keeps the planted contact joints still,
-    and a (T,) mask of the frames where some contact joint was planted on that frame and the one before.
-    Frame 0's velocity is 0 and unmasked."""
+def stance_velocity(motion: Motion, config: TrajectoryConfig = TrajectoryConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal root velocity (T, 2) [x, z] in metres per frame that keeps each step's anchor joint still, and a
+    (T,) mask of the frames whose step (from the frame before) had a planted anchor. Frame 0: 0 and unmasked."""
     if motion.contacts is None:
         motion = motion.with_contacts()
-    joints = motion.joints().astype(np.float64)  # (T, 24, 3)
-    feet = joints[:, list(CONTACT_JOINTS)][..., [0, 2]]  # (T, 4, 2)
-    planted = (motion.contacts[1:] > 0.5) & (motion.contacts[:-1] > 0.5)  # (T-1, 4)
-    step = feet[1:] - feet[:-1]  # (T-1, 4, 2): includes the root's own motion
-    count = planted.sum(-1)  # (T-1,)
-    mean_step = (step * planted[..., None]).sum(1) / np.maximum(count, 1)[:, None]
+    feet = motion.joints().astype(np.float64)[:, list(CONTACT_JOINTS)]  # (T, 4, 3)
+    height = feet[..., 1] - np.percentile(feet[..., 1], 5, axis=0)  # (T, 4) above each joint's floor
+    step_height = 0.5 * (height[1:] + height[:-1])  # (T-1, 4)
+    lowest = step_height.argmin(-1)  # (T-1,)
+    contact = (motion.contacts[1:] > 0.5) & (motion.contacts[:-1] > 0.5)  # (T-1, 4)
+    steps = feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]  # (T-1, 4, 2), the root's motion included
     root = motion.root_position[:, [0, 2]].astype(np.float64)
+    # A foot pushing the body along moves backwards relative to it (a swinging foot near the floor moves forwards).
+    forward = motion.rotations[1:, 0, :, 2][:, [0, 2]]  # (T-1, 2) the pelvis's facing, horizontal
+    relative = steps - (root[1:] - root[:-1])[:, None]
+    pushing = (relative * forward[:, None]).sum(-1) < 0  # (T-1, 4)
+    rows = np.arange(len(lowest))
+    near_floor = np.zeros_like(contact)
+    near_floor[rows, lowest] = (step_height[rows, lowest] < config.planted_height) & pushing[rows, lowest]
+    anchors = np.where(contact.any(-1, keepdims=True), contact, near_floor)  # (T-1, 4)
+    count = anchors.sum(-1)
+    foot_step = (steps * anchors[..., None]).sum(1) / np.maximum(count, 1)[:, None]
+    planted = count > 0
     velocity = np.zeros((motion.num_frames, 2))
-    velocity[1:] = (root[1:] - root[:-1]) - mean_step
+    velocity[1:] = (root[1:] - root[:-1]) - foot_step
     mask = np.zeros(motion.num_frames, dtype=bool)
-    mask[1:] = count > 0
+    mask[1:] = planted
     return velocity, mask
 
 
 def world_trajectory(motion: Motion, config: TrajectoryConfig = TrajectoryConfig()) -> Motion:
     """``motion`` with its horizontal root path re-derived from its planted feet (module docstring); the first
     frame's root position is kept. Needs contacts (computed from the motion when absent)."""
-    velocity, mask = stance_velocity(motion)
-    if mask.sum() < config.min_stance_frames:
+    velocity, mask = stance_velocity(motion, config)
+    if mask.sum() < max(1, config.min_planted_steps):
         return motion
     frames = np.arange(motion.num_frames)
     filled = np.stack([np.interp(frames, frames[mask], velocity[mask, c]) for c in range(2)], -1)
@@ -63,6 +75,8 @@ def world_trajectory(motion: Motion, config: TrajectoryConfig = TrajectoryConfig
     return replace(motion, root_position=root.astype(np.float32))
 
 
-def travelled_distance(root_position: np.ndarray) -> float:
-    """Length of the horizontal root path (T, 3) in metres."""
-    return float(np.linalg.norm(np.diff(root_position[:, [0, 2]], axis=0), axis=-1).sum())
+def travelled_distance(root_position: np.ndarray, *, every: int = 15) -> float:
+    """Length in metres of the horizontal root path (T, 3) sampled every ``every`` frames (and at the last frame),
+    so that the sway of a gait (left-right, every step) does not count as travel."""
+    frames = np.unique(np.r_[np.arange(0, len(root_position), every), len(root_position) - 1])
+    return float(np.linalg.norm(np.diff(root_position[frames][:, [0, 2]], axis=0), axis=-1).sum())

@@ -137,6 +137,14 @@ def _bone_directions(
     return np.array(d_t), np.array(d_s), ids
 
 
+def _leg_length(rest: np.ndarray, index: dict[int, int]) -> float:
+    """Mean over both legs of hip -> knee -> ankle bone lengths, from rest positions and SMPL -> row ``index``."""
+    chains = (("left_hip", "left_knee", "left_ankle"), ("right_hip", "right_knee", "right_ankle"))
+    lengths = [sum(float(np.linalg.norm(rest[index[SMPL.index(b)]] - rest[index[SMPL.index(a)]]))
+                   for a, b in zip(chain[:-1], chain[1:])) for chain in chains]  # fmt: skip
+    return float(np.mean(lengths))
+
+
 def retarget_bvh(
     bvh: BvhData,
     *,
@@ -175,11 +183,13 @@ def retarget_bvh(
             g_tgt[:, j] = g_tgt[:, p]
     local = global_to_local(torch.from_numpy(g_tgt), SMPL.parents).numpy()
 
-    # Scale by leg length: rest height of the root above the ankles, source vs SMPL.
+    # Scale the root's path by leg length (hip joint -> knee -> ankle bone lengths, source vs SMPL), so a stride
+    # of the SMPL legs covers the distance the root travels and planted feet stay planted. (The pelvis's height
+    # above the ankles is no measure of it: CMU's hip joints sit above its root, SMPL's below.)
     tgt_rest = SMPL.rest_positions()
-    tgt_leg = -0.5 * (tgt_rest[7, 1] + tgt_rest[8, 1])
-    src_leg = src_rest[source_of[0], 1] - 0.5 * (src_rest[source_of[7], 1] + src_rest[source_of[8], 1])
-    if src_leg <= 0:
+    tgt_leg = _leg_length(tgt_rest, {j: j for j in range(SMPL.num_joints)})
+    src_leg = _leg_length(src_rest, source_of)
+    if src_rest[source_of[0], 1] <= 0.5 * (src_rest[source_of[7], 1] + src_rest[source_of[8], 1]):
         raise InputFormatError(f"{bvh.source}: rest pose is not Y-up (ankles above the hips)")
     root = fk.positions[:, source_of[0]].numpy() * (tgt_leg / src_leg)
 
