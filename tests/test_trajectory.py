@@ -2,8 +2,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from tests.conftest import require_shared
+
 from vimo.data.synthetic import random_motion, walking_motion
 from vimo.skeleton import CONTACT_JOINTS
 from vimo.trajectory import TrajectoryConfig, travelled_distance, world_trajectory
