@@ -41,7 +41,7 @@ def test_guide_moves_the_estimate_towards_the_keypoints():
     truth, start = _motion(1, 0.5), _motion(2, 0.5)
     cond = normalize_keypoints(_keypoints_of(truth))
     norm = Normalizer(torch.zeros(DIM), torch.ones(DIM))
-    guide = ReprojectionGuide(norm, cond, ReprojectionConfig(strength=0.1, iterations=30, robust=0.0))
+    guide = ReprojectionGuide(norm, cond, ReprojectionConfig(strength=0.1, iterations=30, robust=0.0, smooth=0.0))
     target_w = guide.weight
     before = reprojection_loss(start, guide.target, target_w, 0.0)
     after = reprojection_loss(guide(start, 0), guide.target, target_w, 0.0)

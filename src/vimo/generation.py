@@ -12,8 +12,9 @@ turns sampled motion vectors into the motions users get.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -28,6 +29,8 @@ from vimo.motion import Motion
 from vimo.postprocess import foot_lock as lock_feet
 from vimo.postprocess import foot_skating, smooth_vectors
 from vimo.representation import from_vector
+from vimo.reprojection import ReprojectionConfig
+from vimo.trajectory import world_trajectory
 
 FPS = 30.0  # every generator works, and every generated motion comes out, at this frame rate
 
@@ -45,6 +48,10 @@ class GenerationConfig:
     resample: int = 1  # RePaint-style repeats per step (completion)
     foot_lock: bool = True  # pin feet on their predicted contact frames (vimo.postprocess)
     smooth: float | None = None  # temporal smoothing sigma in frames; None: the bundle's, 0: the raw samples
+    reprojection: float | None = (
+        None  # 2D reprojection-guidance strength (vimo.reprojection); None: the bundle's, 0: off
+    )
+    trajectory: bool = True  # re-derive the root's path from the planted feet (vimo.trajectory); video motions only
 
     def smoothing(self, bundle_default: float) -> float:
         """The smoothing sigma (frames) to use: this config's, else the bundle's."""
@@ -52,6 +59,14 @@ class GenerationConfig:
         if sigma < 0:
             raise VimoError(f"--smooth must be >= 0, got {sigma:g}")
         return sigma
+
+    def reprojection_config(self, bundle_default: ReprojectionConfig) -> ReprojectionConfig:
+        """The reprojection guidance to use: the bundle's, with this config's strength when it sets one."""
+        if self.reprojection is None:
+            return bundle_default
+        if not (self.reprojection >= 0 and math.isfinite(self.reprojection)):
+            raise VimoError(f"--reprojection must be a finite number >= 0, got {self.reprojection:g}")
+        return replace(bundle_default, strength=self.reprojection)
 
     def guidance_weight(self, bundle_default: float) -> float:
         """The classifier-free guidance weight to use: this config's, else the bundle's."""
@@ -99,17 +114,22 @@ def require_frames(num_frames: int) -> None:
         raise VimoError(f"keypoints have {num_frames} frame(s); at least 2 are needed")
 
 
-def finish(vectors: torch.Tensor, *, smooth: float, foot_lock: bool, keypoints: Keypoints2D | None = None) -> Generated:
+def finish(vectors: torch.Tensor, *, smooth: float, foot_lock: bool, keypoints: Keypoints2D | None = None,
+           trajectory: bool = False) -> Generated:  # fmt: skip
     """Sampled motion vectors (K, T, 151) metres, world frame, 30 fps -> the motions users get.
 
     1. smooth: root and 6D rotations Gaussian-smoothed in time (``smooth`` sigma in frames; 0: off);
     2. ground: the model never sees the floor, so the feet are put on y = 0 (:meth:`Motion.grounded`);
-    3. foot-lock (when ``foot_lock``): feet pinned on their predicted contact runs; ``foot_skate`` records the
+    3. trajectory (when ``trajectory``): the root's horizontal path re-derived from the planted feet
+       (:func:`vimo.trajectory.world_trajectory`);
+    4. foot-lock (when ``foot_lock``): feet pinned on their predicted contact runs; ``foot_skate`` records the
        toes' sliding speed before and after, on the predicted contacts;
-    4. score: 2D fidelity of each motion against ``keypoints`` (resampled to 30 fps), the best one; without
+    5. score: 2D fidelity of each motion against ``keypoints`` (resampled to 30 fps), the best one; without
        keypoints (dances) no fidelity and best = 0.
     """
     motions = [from_vector(v, fps=FPS).grounded() for v in smooth_vectors(vectors, smooth)]
+    if trajectory:
+        motions = [world_trajectory(m) for m in motions]
     skate = []
     if foot_lock:
         locked = [lock_feet(m) for m in motions]

@@ -82,7 +82,8 @@ class Lifter:
         vectors = lift_vectors(self, kp)[None]
         if progress is not None:
             progress(1, 1)
-        return finish(vectors, smooth=config.smoothing(LIFTER_SMOOTH), foot_lock=config.foot_lock, keypoints=kp)
+        return finish(vectors, smooth=config.smoothing(LIFTER_SMOOTH), foot_lock=config.foot_lock, keypoints=kp,
+                      trajectory=config.trajectory)  # fmt: skip
 
 
 @dataclass(frozen=True)

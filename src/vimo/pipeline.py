@@ -10,7 +10,7 @@ Inputs shorter than W are padded and the padded frames masked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,6 +37,7 @@ from vimo.motion import facing_yaw
 from vimo.paths import VIMO_WEIGHTS
 from vimo.postprocess import DEFAULT_SMOOTH
 from vimo.representation import DIM, MotionParts, Normalizer, join, split
+from vimo.reprojection import ReprojectionConfig, ReprojectionGuide
 from vimo.stitching import blend, fade_weights, window_starts, world_from_canonical
 
 DEFAULT_WEIGHTS = VIMO_WEIGHTS
@@ -59,6 +60,7 @@ class ViMo:
     guidance: float = 2.0
     info: dict = field(default_factory=dict)
     smooth: float = DEFAULT_SMOOTH  # Gaussian sigma (frames) applied to sampled motion (vimo.postprocess)
+    reprojection: ReprojectionConfig = field(default_factory=ReprojectionConfig)  # 2D guidance while sampling
 
     @classmethod
     def load(cls, prefix: str | Path = DEFAULT_WEIGHTS, *, device: str | torch.device = "cpu") -> ViMo:
@@ -69,12 +71,13 @@ class ViMo:
         model.load_state_dict(files.model_state)
         model.eval()
         return cls(model, files.normalizer, NormalizationConfig.from_dict(cfg.get("conditioning", {})),
-                   float(cfg.get("guidance", 2.0)), cfg.get("info", {}),
-                   float(cfg.get("smooth", DEFAULT_SMOOTH)))  # fmt: skip
+                   float(cfg.get("guidance", 2.0)), cfg.get("info", {}), float(cfg.get("smooth", DEFAULT_SMOOTH)),
+                   ReprojectionConfig(**cfg.get("reprojection", {})))  # fmt: skip
 
     def save(self, prefix: str | Path) -> None:
         cfg = {"model": self.model.cfg.to_dict(), "conditioning": self.norm_config.to_dict(),
-               "guidance": self.guidance, "smooth": self.smooth, "info": self.info}  # fmt: skip
+               "guidance": self.guidance, "smooth": self.smooth, "reprojection": asdict(self.reprojection),
+               "info": self.info}  # fmt: skip
         write_bundle(prefix, self.KIND, self.model, self.normalizer, cfg)
 
     @property
@@ -95,8 +98,10 @@ class ViMo:
         kp = at_generation_rate(inputs)
         require_frames(kp.num_frames)
         vectors = sample_sequence(self.model, self.normalizer, self.condition(kp), kp.num_frames, config,
-                                  default_guidance=self.guidance, progress=progress)  # fmt: skip
-        return finish(vectors, smooth=config.smoothing(self.smooth), foot_lock=config.foot_lock, keypoints=kp)
+                                  default_guidance=self.guidance, progress=progress,
+                                  reprojection=config.reprojection_config(self.reprojection))  # fmt: skip
+        return finish(vectors, smooth=config.smoothing(self.smooth), foot_lock=config.foot_lock, keypoints=kp,
+                      trajectory=config.trajectory)  # fmt: skip
 
 
 def generate(vimo: ViMo, keypoints: Keypoints2D, config: GenerationConfig = GenerationConfig(),
@@ -163,13 +168,15 @@ def sample_sequence(
     default_guidance: float,
     known: Known | None = None,
     progress: Progress | None = None,
+    reprojection: ReprojectionConfig | None = None,
 ) -> torch.Tensor:
     """(K, T, 151) motion vectors in metres (world frame) for a condition (T, C) or None (unconditional).
 
     denoiser: a :class:`vimo.models.denoiser.Denoiser` (or an adapter with its interface: ``encode_condition``,
     ``null_condition``, ``cfg.max_frames`` = W); normalizer: its motion normaliser; the guidance weight is
     ``config.guidance``, else ``default_guidance`` (the bundle's). ``progress(done, total)`` is called after
-    each window.
+    each window. ``reprojection``: guide every denoising step towards the condition's 2D keypoints
+    (:mod:`vimo.reprojection`; None or strength 0: off).
 
     Windows overlap by ``config.overlap`` frames; in each window, the known frames (the previous window's
     overlap, minus the last ``fade`` frames, and any ``known`` frames) are inpainting constraints, expressed
@@ -190,11 +197,13 @@ def sample_sequence(
         pad[:, length:] = True
         pad_or_none = pad if length < window else None
         null = denoiser.null_condition(k, window, pad_or_none)
-        enc = None
+        enc, guide = None, None
         if condition is not None:
             cond = torch.zeros(window, condition.shape[-1], device=device)  # this window's condition (W, C)
             cond[:length] = condition[s : s + length]
             enc = denoiser.encode_condition(cond.expand(k, -1, -1), pad_or_none)
+            if reprojection is not None and reprojection.strength > 0:
+                guide = ReprojectionGuide(normalizer, cond.expand(k, -1, -1), reprojection)
         overlap = prev_end - s if s > 0 else 0
         mask = torch.zeros(window, dtype=torch.bool)
         values = torch.zeros(k, window, DIM)
@@ -213,7 +222,7 @@ def sample_sequence(
             constraint = Constraint(normalizer.encode(local).to(device), mask.view(1, -1, 1).to(device))
         z = sample(denoiser, scheduler, (k, window, DIM), cond=enc, null=null, guidance=guidance,
                    steps=config.steps, generator=gen, constraint=constraint, resample=config.resample,
-                   device=device)  # fmt: skip
+                   device=device, guide=guide)  # fmt: skip
         x = normalizer.decode(z.cpu().float())
         if constraint is not None:
             x = harmonize(x, mask)
