@@ -105,6 +105,8 @@ class RunReport:
     steps: int
     guidance: float | None  # the weight used (the bundle's default unless given)
     smooth: float | None  # temporal smoothing sigma used, frames
+    reprojection: float | None  # reprojection-guidance strength used (vimo.reprojection; None: the model has none)
+    trajectory: bool  # root path re-derived from the planted feet (vimo.trajectory)
     frames: int  # of the motion, at ``fps``
     fps: float
     best_sample: int
@@ -287,6 +289,8 @@ def _report(
         steps=gen.steps,
         guidance=getattr(model, "guidance", None) if gen.guidance is None else gen.guidance,
         smooth=getattr(model, "smooth", None) if gen.smooth is None else gen.smooth,
+        reprojection=_reprojection_strength(model, gen),
+        trajectory=gen.trajectory,
         frames=scores["frames"],
         fps=scores["fps"],
         best_sample=scores["best_sample"],
@@ -295,3 +299,9 @@ def _report(
         files=[p.relative_to(out).as_posix() for p in written],
         **facts,
     )
+
+
+def _reprojection_strength(model, gen) -> float | None:
+    """The reprojection-guidance strength a run used: None for a model without it (the lifter)."""
+    bundle = getattr(model, "reprojection", None)
+    return None if bundle is None else gen.reprojection_config(bundle).strength

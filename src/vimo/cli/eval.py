@@ -43,6 +43,9 @@ def eval_casual(
     baseline: BaselineOpt = None,
     best_of: Annotated[int, typer.Option(min=1, help="Also report ViMo's best of K samples per window (oracle).")] = 5,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED)] = 0,
+    reprojection: Annotated[
+        float | None, typer.Option(min=0.0, help="Reprojection-guidance strength (default: the model's; 0: off).")
+    ] = None,
 ) -> None:
     """ViMo vs the baseline lifter, mean pose and nearest-training-window references under each simulated camera
     regime (the same windows and cameras for every method).
@@ -57,7 +60,7 @@ def eval_casual(
     models = load_eval_models(weights, baseline)
     with console.status(f"evaluating {windows} windows x {REGIMES} regimes..."):
         config = CasualConfig(split=split.value, windows=windows, steps=steps, guidance=guidance, seed=seed,
-                              best_of=best_of)  # fmt: skip
+                              best_of=best_of, reprojection=reprojection)  # fmt: skip
         report = casual_report(models.vimo, cache, config, baseline=models.baseline)
     write_report(report, out)
     console.print("PA-MPJPE (mm), single sample\n" + markdown_table(report))

@@ -90,6 +90,15 @@ def run(
     smooth: Annotated[
         float | None, typer.Option(help="Temporal smoothing, Gaussian sigma in frames (default: the model's; 0: off).")
     ] = None,
+    reprojection: Annotated[
+        float | None,
+        typer.Option(
+            help="Pull every denoising step towards the 2D keypoints: strength (default: the model's; 0: off)."
+        ),
+    ] = None,
+    trajectory: Annotated[
+        bool, typer.Option(help="Root path from the planted feet (else the model's own root channels).")
+    ] = True,
 ) -> None:
     """Generate 3D motion (SMPL-24) from a video or a 2D keypoint sequence of any length.
 
@@ -103,7 +112,7 @@ def run(
         model=model, weights=weights, formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
         npz=npz, bvh_units=bvh_units,
         generation=GenerationConfig(samples=samples, seed=seed, guidance=guidance, steps=steps, foot_lock=foot_lock,
-                                    smooth=smooth),
+                                    smooth=smooth, reprojection=reprojection, trajectory=trajectory),
         video=VideoSpan(start=start, end=end, person=person), preview=preview,
     )  # fmt: skip
     with progress_bar() as bar:

@@ -10,7 +10,7 @@ References, measured in the same run on the same windows:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from vimo.geometry.rotations import rotation_about_y
 from vimo.motion import facing_yaw
 from vimo.postprocess import smooth_vectors
 from vimo.representation import DIM, split
+from vimo.reprojection import ReprojectionGuide
 from vimo.training.batches import window_joints
 from vimo.training.validation import evaluate_predictor, evaluate_windows, evaluation_indices
 
@@ -37,6 +38,7 @@ class CasualConfig:
     guidance: float | None = None
     seed: int = 0
     best_of: int = 1  # > 1: also ViMo's best of this many samples per window (chosen with the truth: an oracle)
+    reprojection: float | None = None  # reprojection-guidance strength; None: the model's, 0: off
 
 
 def distribution_scores(pred: np.ndarray, real: np.ndarray) -> dict[str, float]:
@@ -115,21 +117,26 @@ def casual_report(vimo, cache: WindowCache, config: CasualConfig = CasualConfig(
     references (camera-independent). Metrics: accuracy with a 95 % interval, foot skating, jitter, and FID_k,
     FID_m, Div_k, Div_m against the true windows (the real motions of the split)."""
     guidance = vimo.guidance if config.guidance is None else config.guidance
+    reprojection = vimo.reprojection
+    if config.reprojection is not None:
+        reprojection = replace(reprojection, strength=config.reprojection)
     kw = dict(split=config.split, per_regime=config.windows, seed=config.seed)
     x_test = cache.batch(config.split, evaluation_indices(cache, config.split, config.windows))
     real = window_joints(x_test)[0].numpy()
     methods, preds = {}, {}
     preds["vimo"] = {}
     methods["vimo"] = evaluate_windows(vimo.model, cache, steps=config.steps, guidance=guidance, smooth=vimo.smooth,
-                                       norm_config=vimo.norm_config, predictions=preds["vimo"], **kw)  # fmt: skip
+                                       norm_config=vimo.norm_config, predictions=preds["vimo"],
+                                       reprojection=reprojection, **kw)  # fmt: skip
     if config.best_of > 1:
         model, scheduler = vimo.model.eval(), DDIMScheduler()
 
         def best_of(cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
             k, (b, w, _) = config.best_of, cond.shape
             enc = model.encode_condition(cond.repeat(k, 1, 1))
+            guide = ReprojectionGuide(cache.normalizer, cond.repeat(k, 1, 1), reprojection)
             z = sample(model, scheduler, (k * b, w, DIM), cond=enc, null=model.null_condition(k * b, w),
-                       guidance=guidance, steps=config.steps, generator=gen)  # fmt: skip
+                       guidance=guidance, steps=config.steps, generator=gen, guide=guide)  # fmt: skip
             return smooth_vectors(cache.normalizer.decode(z).view(k, b, w, DIM), vimo.smooth)
 
         methods[f"vimo_best_of_{config.best_of}"] = _best_of_k(
@@ -143,7 +150,8 @@ def casual_report(vimo, cache: WindowCache, config: CasualConfig = CasualConfig(
     for name, per_regime in preds.items():
         for regime, p in per_regime.items():
             methods[name][regime].update(distribution_scores(p, real))
-    report = {"config": config.__dict__ | {"guidance": guidance, "smooth": vimo.smooth}, "methods": methods,
+    report = {"config": config.__dict__ | {"guidance": guidance, "smooth": vimo.smooth,
+                                           "reprojection": asdict(reprojection)}, "methods": methods,
               "real_set": distribution_scores(real, real)}  # its own Div_k / Div_m (FIDs are 0)  # fmt: skip
     for name, scores in references(cache, x_test).items():
         report["methods"][name] = {r.value: scores for r in Regime}

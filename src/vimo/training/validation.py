@@ -17,6 +17,7 @@ from vimo.eval.metrics import foot_skating, jitter, mpjpe, pa_mpjpe, procrustes_
 from vimo.models.denoiser import Denoiser
 from vimo.postprocess import smooth_vectors
 from vimo.representation import DIM, split
+from vimo.reprojection import ReprojectionConfig, ReprojectionGuide
 from vimo.training.batches import CASUAL_SIM_CONFIG, simulate_condition, window_joints
 
 
@@ -116,27 +117,33 @@ def evaluate_windows(
     predictions: dict[str, np.ndarray] | None = None,
     sim_config: SimConfig | None = None,
     smooth: float = 0.0,
+    reprojection: ReprojectionConfig | None = None,
 ) -> dict[str, dict[str, float]]:
     """``evaluate_predictor`` for a denoiser: one DDIM sample per window (smoothed with ``smooth``; training
     validation reads the raw samples)."""
-    predict = denoiser_predictor(model, cache.normalizer, steps=steps, guidance=guidance, smooth=smooth)
+    predict = denoiser_predictor(model, cache.normalizer, steps=steps, guidance=guidance, smooth=smooth,
+                                 reprojection=reprojection)  # fmt: skip
     return evaluate_predictor(predict, cache, split=split, per_regime=per_regime, seed=seed, regimes=regimes,
                               batch=batch, norm_config=norm_config, predictions=predictions,
                               sim_config=sim_config)  # fmt: skip
 
 
 def denoiser_predictor(model: Denoiser, normalizer, *, steps: int = 50, guidance: float = 2.0,
-                       smooth: float = 0.0) -> Predictor:  # fmt: skip
-    """A :data:`Predictor` that draws one DDIM sample per window from ``model`` (put in eval mode), smoothed in
-    time with ``smooth`` (sigma in frames, :func:`vimo.postprocess.smooth_vectors`) as generation does."""
+                       smooth: float = 0.0, reprojection: ReprojectionConfig | None = None) -> Predictor:  # fmt: skip
+    """A :data:`Predictor` that draws one DDIM sample per window from ``model`` (put in eval mode), guided towards
+    the condition's 2D keypoints with ``reprojection`` (:mod:`vimo.reprojection`; None: not), smoothed in time
+    with ``smooth`` (sigma in frames, :func:`vimo.postprocess.smooth_vectors`) as generation does."""
     model.eval()
     scheduler = DDIMScheduler()
 
     def predict(cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         enc = model.encode_condition(cond)
         null = model.null_condition(len(cond), cond.shape[1])
+        guide = None
+        if reprojection is not None and reprojection.strength > 0:
+            guide = ReprojectionGuide(normalizer, cond, reprojection)
         z = sample(model, scheduler, (len(cond), cond.shape[1], DIM), cond=enc, null=null,
-                   guidance=guidance, steps=steps, generator=gen)  # fmt: skip
+                   guidance=guidance, steps=steps, generator=gen, guide=guide)  # fmt: skip
         return smooth_vectors(normalizer.decode(z), smooth)
 
     return predict
