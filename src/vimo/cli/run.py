@@ -93,7 +93,7 @@ def run(
     reprojection: Annotated[
         float | None,
         typer.Option(
-            help="Pull every denoising step towards the 2D keypoints: strength (default: the model's; 0: off)."
+            min=0.0, help="Pull every denoising step towards the 2D keypoints: strength (default: the model's; 0: off)."
         ),
     ] = None,
     trajectory: Annotated[
