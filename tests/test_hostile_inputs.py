@@ -366,3 +366,43 @@ def test_a_bad_input_is_one_line_naming_it_and_leaves_nothing(case, corpus, tiny
     assert lines[0].startswith("error: ")
     assert _listing(work) == before, "left behind in the output folder"
     assert _listing(corpus) == corpus_before
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    """One second of a rendered walk (30 frames, 160x120), too short for a dataset clip."""
+    from vimo.render import CameraPath, render_video
+
+    path = tmp_path_factory.mktemp("clip") / "walk.mp4"
+    cams = CameraPath.static((0.5, 1.2, 5.0), (0.0, 0.9, 0.6), frames=30, image_size=(160, 120))
+    render_video(walking_motion(30), cams, path, fps=30)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (("run", "{clip}", "-o", "{w}/a/b/out", "--end", "0.01"), "1 frame(s) in the span read"),
+        (("run", "{clip}", "-o", "{w}/out", "--person", "7"), "person=7 is not a track id"),
+        (("extract", "{clip}", "-o", "{w}/kp.json", "--person", "7"), "person=7 is not a track id"),
+    ],
+    ids=["run-span-of-one-frame", "run-no-such-person", "extract-no-such-person"],
+)
+def test_a_video_that_fails_after_extraction_leaves_one_line_and_nothing(clip, tiny_bundle, tmp_path, args, names):
+    work = tmp_path / "w"
+    work.mkdir()
+    res = runner.invoke(app, [a.format(clip=clip, w=work) for a in args] + ["--weights", str(tiny_bundle)] * (
+        args[0] == "run"))  # fmt: skip
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    bars = ("extracting 2D poses", "generating 3D motion")  # the bars of the work done before the failure
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip() and not ln.startswith(bars)]
+    assert len(lines) == 1 and names in lines[0], res.stderr
+    assert list(work.iterdir()) == []
+
+
+def test_a_dataset_of_nothing_is_a_failed_build(clip, tiny_bundle, tmp_path):
+    res = runner.invoke(app, ["dataset", "build", str(clip), "-o", str(tmp_path / "ds"), "--weights", str(tiny_bundle),
+                              "--steps", "1", "-k", "1"])  # fmt: skip
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert res.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "no motion came of 1 usable video(s)" in res.stderr.replace("\n", " ")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +44,7 @@ from vimo.export import (
 from vimo.generation import Generated, GenerationConfig, generate_any
 from vimo.io.atomic import atomic_open
 from vimo.io.hashing import file_sha256
-from vimo.io.keypoint_formats import keypoint_warnings, read_keypoints
+from vimo.io.keypoint_formats import MIN_FRAMES, keypoint_warnings, read_keypoints
 from vimo.keypoints import Keypoints2D
 from vimo.memory import release_freed_memory
 from vimo.options import BvhUnits, ModelKind, NpzLayout
@@ -184,27 +185,36 @@ def run(
     else:
         keypoints = read_keypoints(source)
     check_writable_dir(out)  # made by the first file written: a failure before leaves no folder
-    previous = previous_outputs(out, REPORT)
-    weights = config.bundle
-    if video:
-        job = _from_video(source, out, weights, config, progress)
-    else:
-        job = _from_keypoints(keypoints, weights)
-    t0 = time.perf_counter()
-    generated = generate_any(job.model, job.keypoints, config.generation, generation_progress)
-    release_freed_memory()
-    job.timings["generate_s"] = time.perf_counter() - t0
-    written = list(job.written)
-    if job.extraction is not None and config.preview:
+    made = out
+    while not made.parent.exists():  # the topmost folder this run makes (None: out exists)
+        made = made.parent
+    made = None if out.exists() else made
+    try:
+        previous = previous_outputs(out, REPORT)
+        weights = config.bundle
+        if video:
+            job = _from_video(source, out, weights, config, progress)
+        else:
+            job = _from_keypoints(keypoints, weights)
         t0 = time.perf_counter()
-        best = generated.motions[generated.best]
-        written.append(write_run_preview(job.extraction, best, out / PREVIEW, fps=PREVIEW_FPS, kept=job.kept))
+        generated = generate_any(job.model, job.keypoints, config.generation, generation_progress)
         release_freed_memory()
-        job.timings["preview_s"] = time.perf_counter() - t0
-    written += write_generated(out, generated, formats=config.formats, npz=NpzLayout(config.npz).value,
-                               bvh_units=BvhUnits(config.bvh_units).value)  # fmt: skip
-    report = _report(source, video, config, weights, job, generated, [*written, out / REPORT], out)
-    commit_report(out, previous, report.to_dict())
+        job.timings["generate_s"] = time.perf_counter() - t0
+        written = list(job.written)
+        if job.extraction is not None and config.preview:
+            t0 = time.perf_counter()
+            best = generated.motions[generated.best]
+            written.append(write_run_preview(job.extraction, best, out / PREVIEW, fps=PREVIEW_FPS, kept=job.kept))
+            release_freed_memory()
+            job.timings["preview_s"] = time.perf_counter() - t0
+        written += write_generated(out, generated, formats=config.formats, npz=NpzLayout(config.npz).value,
+                                   bvh_units=BvhUnits(config.bvh_units).value)  # fmt: skip
+        report = _report(source, video, config, weights, job, generated, [*written, out / REPORT], out)
+        commit_report(out, previous, report.to_dict())
+    except BaseException:
+        if made is not None:  # a job that fails, or is stopped, leaves no folder of its own behind
+            shutil.rmtree(made, ignore_errors=True)
+        raise
     return report
 
 
@@ -243,6 +253,9 @@ def _from_video(video: Path, out: Path, weights: Path, config: RunConfig, progre
         span = config.video
         extraction = extract_keypoints(video, start=span.start, end=span.end, person=span.person, progress=progress,
                                        on_frame=kept)  # fmt: skip
+        frames = extraction.keypoints.num_frames
+        if frames < MIN_FRAMES:
+            raise VimoError(f"{video}: {frames} frame(s) in the span read; a motion needs at least {MIN_FRAMES}")
         extraction.keypoints.to_json(out / KEYPOINTS)
         release_freed_memory()  # each stage's temporaries go back before the next stage (bounded peak)
         timings = {"extract_s": time.perf_counter() - t0}

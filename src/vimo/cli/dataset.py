@@ -107,3 +107,7 @@ def dataset_build(
         warn(f"failed: {reason if reason.startswith(source) else f'{source}: {reason}'}")
     console.print(f"this run: {report.clips_computed} clips generated, {report.samples_generated} samples; "
                   f"timings (s) {report.seconds}")  # fmt: skip
+    if not s.motions:  # a dataset of nothing is a failed build (what was extracted stays for a re-run)
+        raise VimoError(f"{out}: no motion came of {s.videos} usable video(s) ({len(s.failed)} failed; clips rejected: "
+                        f"{rejects}); what was extracted is kept: re-run with lower thresholds (--min-pck, "
+                        "--min-coverage, --min-clip-seconds) or longer, clearer videos")  # fmt: skip

@@ -121,8 +121,8 @@ class Bars(Progress):
 
 
 def progress_bar(*, transient: bool = False) -> Bars:
-    """Bars on the console; ``transient``: removed when done (a job whose error can only come after its work
-    then prints that error alone)."""
+    """Bars on the console; ``transient``: removed when done (what the job prints after them, its summary or the
+    one-line error of a job that fails after its work, then stands alone in a terminal)."""
     return Bars(
         TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), console=console, transient=transient,
