@@ -123,3 +123,18 @@ def test_no_import_cycles():
     assert _import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]  # the finder
     cycles = _import_cycles(modules)
     assert all(c in KNOWN_CYCLES for c in cycles), cycles
+
+
+def test_every_module_has_a_layer():
+    """A new module is placed in the contract (a layer, or inside a layered package), so the check covers it."""
+    import grimp
+    import tomllib
+
+    contract = tomllib.loads(CONFIG.read_text())["tool"]["importlinter"]["contracts"][0]
+    layered = {"vimo." + name.strip().strip("()") for layer in contract["layers"]
+               for name in layer.replace(":", "|").split("|")}  # fmt: skip
+    graph = grimp.build_graph("vimo")
+    loose = [m for m in graph.modules
+             if not any(m == n or m.startswith(n + ".") for n in layered)  # not in a layer
+             and not any(n.startswith(m + ".") for n in layered)]  # nor a package whose parts are layered  # fmt: skip
+    assert not loose, f"place these in [tool.importlinter] layers (pyproject.toml) and ARCHITECTURE.md: {loose}"
