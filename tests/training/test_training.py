@@ -107,3 +107,16 @@ def test_sigterm_checkpoints_and_exits_cleanly(command, tiny_cache, tmp_path):
     output = proc.communicate(timeout=60)[0].decode()
     assert proc.returncode == 130, output
     assert (out / "checkpoint.safetensors").exists() and "stopped" in output
+
+
+def test_a_run_without_a_learning_rate_gets_its_optimisers_default():
+    import pytest
+
+    from vimo.errors import VimoError
+    from vimo.options import Optimizer
+    from vimo.training.trainer import TrainConfig, default_lr
+
+    assert default_lr("adamw") == TrainConfig().lr == 1e-3 and default_lr("adan") == 4e-4
+    assert all(default_lr(o.value) > 0 for o in Optimizer)  # every optimiser the command line offers has one
+    with pytest.raises(VimoError, match="sgd"):
+        default_lr("sgd")

@@ -50,7 +50,7 @@ def train(
     Example: vimo train --config small --data data/cache --out runs/small --max-minutes 60
     """
     from vimo.models.denoiser import CONFIGS
-    from vimo.training.trainer import TrainConfig, fit
+    from vimo.training.trainer import TrainConfig, default_lr, fit
 
     if config not in CONFIGS:
         raise VimoError(f"unknown --config {config!r}; choose one of {', '.join(CONFIGS)}")
@@ -60,7 +60,7 @@ def train(
         raise VimoError(f"unknown --conditioning {conditioning!r}; choose one of {', '.join(VARIANTS)}")
     if lr is not None and not (lr > 0 and lr < float("inf")):
         raise VimoError(f"--lr {lr}: expected a learning rate > 0")
-    lr = lr if lr is not None else (1e-3 if optimizer == "adamw" else 4e-4)
+    lr = lr if lr is not None else default_lr(optimizer.value)
     if not 0 <= time_warp < 1:
         raise VimoError(f"--time-warp {time_warp}: expected 0 (off) up to below 1 (rates 0.5-2)")
     cfg = TrainConfig(model=config, batch_size=batch_size, max_steps=max_steps, max_minutes=max_minutes,

@@ -424,4 +424,18 @@ def _validate_and_log(recipe: Recipe, model, ema, cache, cfg, state: TrainState,
     log.info("validation at step %d: %s", state.step, results)
 
 
-__all__ = ["TrainConfig", "fit", "build", "training_step", "ema_model", "Recipe", "run_training", "Regime"]
+# The learning rate after warm-up when a run names none, per optimiser: AdamW's is TrainConfig's default; Adan's
+# is EDGE's effective rate.
+DEFAULT_LR = {"adamw": TrainConfig.lr, "adan": 4e-4}
+
+
+def default_lr(optimizer: str) -> float:
+    """The learning rate a run with ``optimizer`` uses when none is given (one-line VimoError for an unknown one)."""
+    if optimizer not in DEFAULT_LR:
+        raise VimoError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(DEFAULT_LR)}")
+    return DEFAULT_LR[optimizer]
+
+
+__all__ = [
+    "TrainConfig", "fit", "build", "training_step", "ema_model", "Recipe", "run_training", "Regime", "default_lr",
+]  # fmt: skip
