@@ -41,7 +41,7 @@ from vimo.export import (
     run_report,
     write_generated,
 )
-from vimo.generation import Generated, GenerationConfig, generate_any
+from vimo.generation import Generated, GenerationConfig, MotionGenerator, generate_any
 from vimo.io.atomic import atomic_open
 from vimo.io.hashing import file_sha256
 from vimo.io.keypoint_formats import MIN_FRAMES, keypoint_warnings, read_keypoints
@@ -50,7 +50,7 @@ from vimo.memory import release_freed_memory
 from vimo.options import BvhUnits, ModelKind, NpzLayout
 from vimo.paths import BASELINE_WEIGHTS, VIMO_WEIGHTS
 from vimo.video.decode import probe
-from vimo.video.extract import extract_keypoints
+from vimo.video.extract import Extraction, extract_keypoints
 from vimo.video_run import PanelFrames, is_video, write_run_preview
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -237,11 +237,11 @@ class _Job:
     """An input made ready for generation: keypoints, the loaded model, and what the input stage found."""
 
     keypoints: Keypoints2D
-    model: object  # a ViMo or a Lifter bundle
+    model: MotionGenerator  # a ViMo or a Lifter bundle
     timings: dict[str, float]
     written: list[Path] = field(default_factory=list)
     facts: dict = field(default_factory=dict)  # RunReport fields only a video has
-    extraction: object | None = None  # vimo.video.extract.Extraction
+    extraction: Extraction | None = None  # videos
     kept: PanelFrames | None = None
 
 
