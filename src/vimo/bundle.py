@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,14 +98,22 @@ def generator_class(kind: str, *, source: str | Path = "bundle") -> type:
 
 def load_generator(prefix: str | Path, *, device: str | torch.device = "cpu"):
     """Any bundle, as the MotionGenerator class its recorded kind names."""
-    source = Path(prefix).with_suffix(".json")
     kind = bundle_kind(prefix)
-    cls = generator_class(kind, source=source)
-    try:
+    cls = generator_class(kind, source=Path(prefix).with_suffix(".json"))
+    with loading(prefix, kind):
         return cls.load(prefix, device=device)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # a config or weights of another shape
+
+
+@contextmanager
+def loading(prefix: str | Path, kind: str) -> Iterator[None]:
+    """Around a bundle's ``load``: a config or weights of another shape (a KeyError, TypeError, ValueError or
+    RuntimeError while the model is built) is a one-line VimoError naming PREFIX.json."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         if isinstance(exc, VimoError):
             raise
+        source = Path(prefix).with_suffix(".json")
         raise VimoError(
             f"{source}: not a {kind!r} bundle this version can load ({type(exc).__name__}: {exc})"
         ) from None

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from vimo import __version__
 from vimo.apps.stylize import style_bundle
+from vimo.bundle import loading
 from vimo.dance import DanceModel, Music, write_dance_preview
 from vimo.errors import VimoError
 from vimo.export import DEFAULT_FORMATS, check_formats, check_writable_dir, previous_outputs, write_motion
@@ -90,7 +91,8 @@ def dance_to_music(
     check_dance(config)
     t0 = time.perf_counter()
     features, audio = cached_music_features(music)  # a bad song fails here, before any output
-    dancer = DanceModel.load(config.bundle)
+    with loading(config.bundle, "dance"):
+        dancer = DanceModel.load(config.bundle)
     check_writable_dir(out)  # made by the first file written: a failure before leaves no folder
     previous = previous_outputs(out, REPORT)
     timings = {"load_s": time.perf_counter() - t0}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vimo.apps.completion import Completion, blend_motions, complete, parse_ranges, write_completion_preview
+from vimo.bundle import loading
 from vimo.data.mocap import load_motion
 from vimo.errors import VimoError
 from vimo.export import check_writable_dir, write_motion
@@ -78,7 +79,8 @@ def run_completion(job: CompletionJob, out: str | Path, *, stage: Stage | None =
         stage("extracting 2D poses from the video...")
         keypoints = extract_keypoints(job.video).keypoints
     check_writable_dir(out)
-    vimo = ViMo.load(weights)
+    with loading(weights, "vimo"):
+        vimo = ViMo.load(weights)
     stage("generating...")
     if job.motion is not None:
         result = complete(vimo, motion, kept, keypoints, job.generation)

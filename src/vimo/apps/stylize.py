@@ -37,6 +37,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from vimo.apps.dataset import DatasetConfig, build_dataset, read_manifest
+from vimo.bundle import loading
 from vimo.dance import DanceModel
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.errors import InputFormatError, VimoError
@@ -301,7 +302,8 @@ def stylize(
     out = Path(out)
     data_dir = Path(dataset_dir) if dataset_dir is not None else out / "dataset"
     made = [p for p in (out, data_dir) if not p.exists()]  # removed again if no video gives anything
-    base_model = DanceModel.load(base)
+    with loading(base, "dance"):
+        base_model = DanceModel.load(base)
     seconds = {}
     t0 = time.perf_counter()
     dataset = dataset or DatasetConfig(samples=config.samples, clip_seconds=config.clip_seconds, min_pck=config.min_pck)
