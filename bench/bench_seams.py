@@ -16,13 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from vimo.data.camera_sim import Regime, simulate
+from vimo.data.camera_sim import CASUAL_SIM_CONFIG, Regime, simulate
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
 from vimo.generation import GenerationConfig
 from vimo.pipeline import DEFAULT_WEIGHTS, ViMo, generate
 from vimo.stitching import window_starts
-from vimo.training.batches import CASUAL_SIM_CONFIG
 
 TEST_TAKE = Path(__file__).resolve().parents[2] / "shared/data/mocap/cmu/acrnn_dance/salsa/26.bvh.gz"
 

@@ -7,10 +7,9 @@ from vimo.data.markers import coco_markers, coco_markers_torch
 from vimo.diffusion.sampling import sample
 from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.keypoints import COCO17_NAMES
-from vimo.representation import DIM, ROTATIONS, MotionParts, Normalizer, join
+from vimo.representation import DIM, ROTATIONS, MotionParts, Normalizer, join, window_joints
 from vimo.reprojection import ReprojectionConfig, ReprojectionGuide, reprojection_loss
 from vimo.skeleton import SMPL
-from vimo.training.batches import window_joints
 
 W = 12
 

@@ -4,7 +4,6 @@ the output folder (what an earlier run wrote there, listed in its report, and no
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from vimo.errors import VimoError
@@ -14,9 +13,11 @@ from vimo.io.bvh import BVH_UNITS, write_bvh
 from vimo.io.gltf import write_glb
 from vimo.io.smpl_npz import CONVENTIONS, write_smpl_npz
 from vimo.motion import Motion
+from vimo.numeric import finite_or_none
 
 FORMATS = ("npz", "bvh", "glb")
 DEFAULT_FORMATS = ("npz", "bvh")
+REPORT_DIGITS = 4  # decimals of the scores in report.json
 
 
 def ensure_writable_dir(path: Path) -> Path:
@@ -92,22 +93,19 @@ def run_report(generated: Generated, extra: dict | None = None) -> dict:
     rep["samples"] = [
         {
             "index": k,
-            "fidelity_pck": _num(f.pck),
-            "reprojection_error_torso": _num(f.error),
+            "fidelity_pck": finite_or_none(f.pck, digits=REPORT_DIGITS),
+            "reprojection_error_torso": finite_or_none(f.error, digits=REPORT_DIGITS),
             "frames_fitted": f.frames,
         }
         for k, f in enumerate(generated.fidelity)
     ]
     for k, (before, after) in enumerate(generated.foot_skate):
-        rep["samples"][k]["foot_skate_m_s"] = {"before_lock": round(before, 4), "after_lock": round(after, 4)}
+        rep["samples"][k]["foot_skate_m_s"] = {"before_lock": round(before, REPORT_DIGITS),
+                                              "after_lock": round(after, REPORT_DIGITS)}  # fmt: skip
     rep["best_sample"] = generated.best
     rep["frames"] = generated.motions[0].num_frames
     rep["fps"] = generated.motions[0].fps
     return rep
-
-
-def _num(x: float) -> float | None:
-    return None if x is None or math.isnan(x) else round(float(x), 4)
 
 
 def previous_outputs(out: Path, report_name: str) -> list[str]:

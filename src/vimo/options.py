@@ -49,7 +49,7 @@ class Split(str, Enum):
 
 
 class Optimizer(str, Enum):
-    """Training optimisers (vimo.training.trainer.OPTIMIZERS)."""
+    """Training optimisers (vimo.training.optim.OPTIMIZERS)."""
 
     ADAMW = "adamw"
     ADAN = "adan"
@@ -66,7 +66,7 @@ class Engine(str, Enum):
     """Where `vimo dataset build` runs its stages."""
 
     LOCAL = "local"  # this process
-    RAY = "ray"  # a Ray cluster (vimo.apps.dataset_ray)
+    RAY = "ray"  # a Ray cluster (vimo.apps.dataset.engines.ray)
 
 
 class StyleMethod(str, Enum):

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from vimo.geometry.kinematics import forward_kinematics
 from vimo.geometry.rotations import matrix_to_6d, sixd_to_matrix
 from vimo.motion import Motion, canonicalize_root
-from vimo.skeleton import NUM_JOINTS
+from vimo.skeleton import NUM_JOINTS, SMPL
 
 CONTACTS = slice(0, 4)
 ROOT = slice(4, 7)
@@ -36,6 +37,13 @@ def split(x: torch.Tensor) -> MotionParts:
         raise ValueError(f"motion vector must have {DIM} features, got {x.shape[-1]}")
     rot6d = x[..., ROTATIONS].reshape(*x.shape[:-1], NUM_JOINTS, 6)
     return MotionParts(x[..., CONTACTS], x[..., ROOT], sixd_to_matrix(rot6d))
+
+
+def window_joints(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, W, 151) motion vectors in metres -> joints (B, W, 24, 3) and global rotations (B, W, 24, 3, 3)."""
+    parts = split(x)
+    fk = forward_kinematics(parts.rotations, parts.root_position, torch.from_numpy(SMPL.offsets), SMPL.parents)
+    return fk.positions, fk.global_rotations
 
 
 def join(parts: MotionParts) -> torch.Tensor:

@@ -49,9 +49,9 @@ from vimo.keypoints import Keypoints2D
 from vimo.memory import release_freed_memory
 from vimo.options import BvhUnits, ModelKind, NpzLayout
 from vimo.paths import BASELINE_WEIGHTS, VIMO_WEIGHTS
-from vimo.video.decode import probe
+from vimo.video.decode import is_video, probe
 from vimo.video.extract import Extraction, extract_keypoints
-from vimo.video_run import PanelFrames, is_video, write_run_preview
+from vimo.video_run import PanelFrames, write_run_preview
 
 Progress = Callable[[int, int], None]  # (done, total)
 

@@ -19,11 +19,6 @@ from vimo.video.decode import VideoReader
 from vimo.video.extract import Extraction
 
 PANEL_HEIGHT = 360  # preview panels (render_side_by_side's default)
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp")
-
-
-def is_video(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES
 
 
 class PanelFrames:

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,10 @@ from typer.testing import CliRunner
 from vimo.apps.dataset import (
     ClipRecord,
     ClipSpan,
+    DatasetBuilder,
     DatasetConfig,
+    Engine,
+    LocalEngine,
     SampleRecord,
     Scores,
     build_dataset,
@@ -248,7 +251,7 @@ def test_a_sample_is_reproduced_by_vimo_run_with_its_seed(built, tiny_bundle, tm
 
 
 def test_one_build_at_a_time(built, videos, tiny_bundle):
-    from vimo.apps.dataset import _locked
+    from vimo.apps.dataset.builder import locked as _locked
 
     with _locked(built[0]), pytest.raises(VimoError, match="another"):
         build_dataset([videos], built[0], weights=tiny_bundle, config=LOOSE)
@@ -277,6 +280,25 @@ def test_ray_engine_writes_the_same_dataset(built, videos, tiny_bundle, tmp_path
     for line in read_manifest(out):
         a, b = np.load(out / line["motion"]), np.load(built[0] / line["motion"])
         assert all(np.array_equal(a[k], b[k]) for k in ("rotations", "root_pos", "contacts"))
+
+
+@dataclass(frozen=True)
+class ReversedEngine:
+    """An ``Engine`` of its own: the local engine on the videos in reverse order."""
+
+    weights: Path
+
+    def run(self, builder: DatasetBuilder, videos: list[Path]) -> None:
+        LocalEngine(self.weights).run(builder, videos[::-1])
+
+
+def test_any_engine_runs_the_stages_and_writes_the_same_dataset(built, videos, tiny_bundle, tmp_path):
+    out = tmp_path / "reversed"
+    engine: Engine = ReversedEngine(tiny_bundle)
+    report = build_dataset([videos], out, weights=tiny_bundle, config=LOOSE, engine=engine)
+    assert report.clips_computed == CLIPS
+    assert (out / "manifest.jsonl").read_text() == (built[0] / "manifest.jsonl").read_text()
+    assert (out / "summary.json").read_text() == (built[0] / "summary.json").read_text()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])

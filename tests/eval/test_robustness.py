@@ -8,10 +8,9 @@ import torch
 from matplotlib.image import imread
 
 from vimo.conditioning import NormalizationConfig
-from vimo.data.camera_sim import Regime, SimConfig
+from vimo.data.camera_sim import CASUAL_SIM_CONFIG, Regime, SimConfig
 from vimo.data.dataset import WindowCache
 from vimo.eval.robustness import FACTORS, robustness_markdown, robustness_report, sweep_points, write_robustness
-from vimo.training.batches import CASUAL_SIM_CONFIG
 from vimo.training.validation import evaluate_predictor, evaluation_indices
 
 SPLIT, WINDOWS = "train", 12  # the tiny cache: 12 train windows of 30 frames

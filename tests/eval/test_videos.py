@@ -13,17 +13,18 @@ from vimo.data.dataset import WindowCache
 from vimo.data.markers import coco_markers
 from vimo.data.prepare import PrepareConfig, write_cache
 from vimo.data.synthetic import walking_motion
-from vimo.eval import videos
 from vimo.eval.videos import (
     BASELINE,
     PEER,
     VIMO,
+    common,
     extraction_pck,
     fill_missing_frames,
     find_clips,
     mediapipe_coco17,
     real_markdown,
     real_report,
+    rendered,
     rendered_markdown,
     rendered_report,
     rotation_aligned,
@@ -102,8 +103,8 @@ def test_rendered_rerun_reads_the_cache_and_repeats_the_numbers(rendered_run, ti
     def refuse(*args, **kwargs):
         raise AssertionError("rendered or extracted again")
 
-    monkeypatch.setattr(videos, "extract_keypoints", refuse)
-    monkeypatch.setattr(videos, "render_frames", refuse)
+    monkeypatch.setattr(common, "extract_keypoints", refuse)
+    monkeypatch.setattr(rendered, "render_frames", refuse)
     again = rendered_report(ViMo.load(tiny_bundle), walk_cache, **kw)
     (clip,) = again["clips"]
     assert "error" not in clip, clip.get("error")
@@ -146,7 +147,7 @@ def test_real_suite_scores_clips_and_reports_a_broken_one(rendered_run, tiny_bun
     assert "| mediapipe_world |" in text and "broken.mp4: failed" in text
 
     calls = []
-    monkeypatch.setattr(videos, "extract_keypoints", lambda path, **k: calls.append(Path(path).name) or 1 / 0)
+    monkeypatch.setattr(common, "extract_keypoints", lambda path, **k: calls.append(Path(path).name) or 1 / 0)
     again = real_report(vimo, tmp_path / "videos", **kw)
     assert calls == ["broken.mp4"]  # failures are not cached: only the broken file is tried again
     assert again["clips"]["walks/walk.mp4"]["cached"]

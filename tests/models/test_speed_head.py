@@ -7,7 +7,8 @@ from vimo.diffusion.scheduler import DDIMScheduler
 from vimo.models.denoiser import Denoiser, DenoiserConfig, speed_profile
 from vimo.representation import Normalizer
 from vimo.training.dance import DanceConfig
-from vimo.training.trainer import denoiser_update, optimizer_and_ema
+from vimo.training.optim import optimizer_and_ema
+from vimo.training.trainer import denoiser_update
 
 
 def test_speed_profile_is_z_scored_and_dips_where_the_motion_stops():

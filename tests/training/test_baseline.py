@@ -4,14 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from vimo.data.camera_sim import Regime, simulate
+from vimo.data.camera_sim import CASUAL_SIM_CONFIG, Regime, simulate
 from vimo.data.dataset import WindowCache
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
 from vimo.errors import VimoError
 from vimo.lifter import LiftConfig, Lifter, lift
 from vimo.training.baseline import BaselineConfig, baseline_step, build_baseline, fit_baseline, random_padding
-from vimo.training.batches import CASUAL_SIM_CONFIG
 from vimo.training.export import export_baseline
 
 

@@ -14,6 +14,7 @@ from vimo.video.decode import (
     VideoReader,
     apply_display_transform,
     display_transform,
+    is_video,
     iter_frames,
     probe,
 )
@@ -186,3 +187,11 @@ def test_bad_time_ranges(videos: Path, make_video) -> None:
         iter_frames(path, start=3.0)
     with pytest.raises(VimoError, match="fps must be a positive number"):
         iter_frames(path, fps=0)
+
+
+def test_one_definition_of_video_files_serves_every_caller() -> None:
+    from vimo.music import features
+
+    assert is_video(Path("clip.MP4")) and is_video(Path("a/b/phone.mov")) and is_video(Path("x.3gp"))
+    assert not is_video(Path("song.wav")) and not is_video(Path("keypoints.json")) and not is_video(Path("mp4"))
+    assert not hasattr(features, "VIDEO_SUFFIXES")  # music reads videos' audio by the same rule

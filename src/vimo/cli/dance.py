@@ -112,7 +112,7 @@ def dance_accent(
     import torch
 
     from vimo.data.dataset import WindowCache
-    from vimo.training.batches import window_joints
+    from vimo.representation import window_joints
     from vimo.training.dance import Pairs, beat_alignment, retime_pairs
 
     if not 0 <= depth < 1:

@@ -39,11 +39,10 @@ def data_preview_camera(
     """
     import numpy as np
 
-    from vimo.data.camera_sim import simulate
+    from vimo.data.camera_sim import CASUAL_SIM_CONFIG, simulate
     from vimo.data.markers import motion_markers
     from vimo.data.mocap import load_motion
     from vimo.data.preview import write_camera_preview
-    from vimo.training.batches import CASUAL_SIM_CONFIG
     from vimo.video.writer import SUFFIXES
 
     check_suffix(out, "-o", SUFFIXES)

@@ -166,6 +166,10 @@ class SimConfig:
         return cls(**clean)  # type: ignore[arg-type]
 
 
+# Cameras for training and evaluation: every regime's defaults, landscape, portrait and square frames.
+CASUAL_SIM_CONFIG = SimConfig(image_size_choices=COMMON_IMAGE_SIZES)
+
+
 @dataclass(frozen=True)
 class Event:
     """A corruption event on frames ``[start, stop)`` affecting COCO joints ``joints``."""

@@ -13,6 +13,7 @@ import torch
 
 from vimo.keypoints import COCO17_NAMES
 from vimo.motion import Motion
+from vimo.representation import window_joints
 from vimo.skeleton import REST_OFFSETS, SMPL
 
 # COCO keypoints that sit on an SMPL joint, as (COCO name, SMPL joint name).
@@ -99,3 +100,10 @@ def motion_markers(motion: Motion) -> np.ndarray:
     for sl, fk in motion.fk_pieces():
         out[sl] = coco_markers(fk.positions.numpy(), fk.global_rotations.numpy())
     return out
+
+
+def window_markers(x: torch.Tensor) -> np.ndarray:
+    """(B, W, 151) motion vectors in metres -> the COCO-17 markers the simulator films, (B, W, 17, 3) float64
+    world metres."""
+    joints, rots = window_joints(x)
+    return coco_markers(joints.double().numpy(), rots.double().numpy())

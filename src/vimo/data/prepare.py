@@ -62,7 +62,7 @@ class PrepareSummary:
 
 
 def find_motion_files(sources: list[Path]) -> list[Path]:
-    from vimo.apps.dataset import dataset_motion_files
+    from vimo.io.dataset_manifest import dataset_motion_files
 
     files: list[Path] = []
     for src in sources:

@@ -24,9 +24,8 @@ from vimo.eval.metrics import foot_skating, mpjpe, pa_mpjpe, root_aligned_mpjpe
 from vimo.geometry.rotations import rotation_about_y
 from vimo.motion import facing_yaw
 from vimo.postprocess import smooth_vectors
-from vimo.representation import DIM, split
+from vimo.representation import DIM, split, window_joints
 from vimo.reprojection import ReprojectionGuide
-from vimo.training.batches import window_joints
 from vimo.training.validation import evaluate_predictor, evaluate_windows, evaluation_indices
 
 

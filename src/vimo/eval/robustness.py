@@ -30,11 +30,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from vimo.conditioning import NormalizationConfig, normalize_keypoints
-from vimo.data.camera_sim import Regime, SimConfig, SimResult, simulate_clips
+from vimo.data.camera_sim import CASUAL_SIM_CONFIG, Regime, SimConfig, SimResult, simulate_clips
 from vimo.data.dataset import WindowCache
+from vimo.data.markers import window_markers
 from vimo.io.atomic import atomic_open
 from vimo.keypoints import CleaningConfig
-from vimo.training.batches import CASUAL_SIM_CONFIG, window_markers
 from vimo.training.validation import Predictor, evaluation_indices, score_predictor
 
 FPS = 30.0  # frame rate of the cached windows

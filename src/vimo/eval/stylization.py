@@ -38,8 +38,7 @@ from vimo.eval.distribution import bootstrap_ci, diversity, fid
 from vimo.eval.features import kinetic_features, manual_features
 from vimo.eval.metrics import jitter
 from vimo.io.atomic import atomic_path
-from vimo.representation import DIM, canonicalize_vectors
-from vimo.training.batches import window_joints
+from vimo.representation import DIM, canonicalize_vectors, window_joints
 from vimo.training.dance import beat_alignment_scores
 
 FRAME_TIME = 1 / 30

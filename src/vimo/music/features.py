@@ -18,6 +18,7 @@ import numpy as np
 
 from vimo.errors import InputFormatError
 from vimo.io.atomic import atomic_path
+from vimo.video.decode import is_video
 
 FPS = 30
 HOP = 512
@@ -31,7 +32,6 @@ FEATURE_SLICES = {
     "beats": slice(34, 35),
 }
 FEATURES_VERSION = 1  # bump when the features change; part of the cache key
-VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v"}
 
 
 def load_audio(path: str | Path, sr: int = SR) -> np.ndarray:
@@ -39,7 +39,7 @@ def load_audio(path: str | Path, sr: int = SR) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise InputFormatError(f"{path}: no such audio or video file")
-    if path.suffix.lower() in VIDEO_SUFFIXES:
+    if is_video(path):
         return _video_audio(path, sr)
     import librosa
 

@@ -26,22 +26,17 @@ from vimo.data.dataset import WindowCache
 from vimo.models.motionbert import CONFIGS, DSTformer, DSTformerConfig
 from vimo.training.batches import simulate_condition
 from vimo.training.losses import LossWeights, diffusion_losses
-from vimo.training.trainer import Recipe, TrainState, lr_at, optimizer_and_ema, run_training
+from vimo.training.optim import GRAD_CLIP_NORM, OptimConfig, lr_at, optimizer_and_ema
+from vimo.training.trainer import Recipe, TrainState, run_training
 from vimo.training.validation import evaluate_predictor
 
 
 @dataclass(frozen=True)
-class BaselineConfig:
+class BaselineConfig(OptimConfig):
+    """The baseline lifter's training (optimiser and loop settings: ``OptimConfig``; AdamW at 1e-3 and FK in
+    the body frame, as the diffusion model since session 3, MODEL_CARD.md "recipe")."""
+
     model: str = "small"  # key of vimo.models.motionbert.CONFIGS
-    batch_size: int = 32
-    # AdamW at 1e-3 and FK in the body frame, as the diffusion model since session 3 (MODEL_CARD.md, "recipe")
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    weight_decay: float = 0.02
-    warmup_steps: int = 300
-    max_steps: int = 1_000_000
-    max_minutes: float | None = None  # stop after this much wall time (this invocation)
-    ema_decay: float = 0.999
     # EDGE's weights for simple, velocity and FK (FK in metres here, as for the denoiser) and no foot term
     # (MotionBERT has none). Not the denoiser's 20x FK: a regressor's FK error is dominated by the root
     # trajectory that 2D leaves ambiguous, and on a toy set that weight stalled learning (tests/training).
@@ -50,13 +45,8 @@ class BaselineConfig:
     )
     short_prob: float = 0.1  # probability that a training window is cut short (padded + masked)
     min_frames: int = 30  # shortest cut window
-    checkpoint_minutes: float = 5.0
-    log_every: int = 20
-    val_every: int = 1000  # steps; 0 disables
-    val_windows: int = 12  # per camera regime
     conditioning: str = "default"  # key of vimo.conditioning.VARIANTS (condition normalisation)
     bf16: bool = False  # bf16 autocast; on CPUs without bf16 units it is slower than fp32 for this model
-    seed: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> BaselineConfig:
@@ -108,7 +98,7 @@ def baseline_step(
         terms = diffusion_losses(pred.float(), target, cache.normalizer, cfg.loss, valid)
         optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP_NORM)
         optimizer.step()
     return terms.as_floats()
 

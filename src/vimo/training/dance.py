@@ -34,10 +34,10 @@ from vimo.io.atomic import atomic_path
 from vimo.models.denoiser import Denoiser, DenoiserConfig
 from vimo.music.features import FEATURE_DIM, beat_frames
 from vimo.music.pairing import Loop, matched_soundtracks
-from vimo.representation import DIM
-from vimo.training.batches import window_joints
+from vimo.representation import DIM, window_joints
 from vimo.training.losses import LossWeights
-from vimo.training.trainer import Recipe, TrainState, denoiser_update, optimizer_and_ema, run_training
+from vimo.training.optim import OptimConfig, optimizer_and_ema
+from vimo.training.trainer import Recipe, TrainState, denoiser_update, run_training
 
 MUSIC_NORM = "music_normalizer.safetensors"  # in a dance run directory: mean/std of the training features
 
@@ -212,17 +212,12 @@ def build_pairs(cache: WindowCache, loops: list[Loop], *, variants: int = 3, can
 
 
 @dataclass(frozen=True)
-class DanceConfig:
+class DanceConfig(OptimConfig):
+    """The music denoiser's training (optimiser and loop settings: ``OptimConfig``)."""
+
     model: str = "small"  # key of DANCE_CONFIGS
     pairs: str = ""  # path of the pairs file (made by `vimo dance pairs`)
-    batch_size: int = 32
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    weight_decay: float = 0.02
     warmup_steps: int = 200
-    max_steps: int = 1_000_000
-    max_minutes: float | None = None
-    ema_decay: float = 0.999
     cond_drop: float = 0.25
     loss: LossWeights = field(default_factory=LossWeights)
     # Weight of the loss on the z-scored speed profile of the predicted x0 (conditioned samples): see
@@ -236,14 +231,10 @@ class DanceConfig:
     # A keypoint ViMo bundle (e.g. weights/vimo-small) whose motion-side weights start a new run
     # (:data:`MOTION_PRIOR_MODULES`): the dance pairs are 25 minutes of motion, the keypoint model saw 380.
     motion_prior: str = ""
-    checkpoint_minutes: float = 5.0
-    log_every: int = 20
     val_every: int = 500
     val_windows: int = 16
     val_steps: int = 20
     guidance: float = 2.0
-    bf16: bool = True
-    seed: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> DanceConfig:

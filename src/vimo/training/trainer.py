@@ -7,7 +7,6 @@ Every step is seeded from (seed, step), so a resumed run continues exactly as an
 
 from __future__ import annotations
 
-import copy
 import csv
 import json
 import logging
@@ -31,43 +30,29 @@ from vimo.representation import Normalizer
 from vimo.training.batches import simulate_condition
 from vimo.training.checkpoint import load_checkpoint, save_checkpoint
 from vimo.training.losses import LossWeights, diffusion_losses
+from vimo.training.optim import GRAD_CLIP_NORM, OptimConfig, default_lr, ema_model, ema_update, lr_at, optimizer_and_ema
 from vimo.training.validation import evaluate_windows
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(OptimConfig):
+    """The keypoint denoiser's training (optimiser and loop settings: ``OptimConfig``)."""
+
     model: str = "small"  # key of vimo.models.denoiser.CONFIGS
-    batch_size: int = 32
-    # AdamW at 1e-3, not the paper's Adan: on this task and budget Adan learned the 2D -> 3D mapping far more
-    # slowly (150 regression steps: PA-MPJPE 134 mm with Adan at 1e-3, 115 mm with AdamW; MODEL_CARD.md).
-    # "adan" (betas 0.02/0.08/0.01, EDGE's effective lr 4e-4) remains available.
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    weight_decay: float = 0.02
-    warmup_steps: int = 300
-    max_steps: int = 1_000_000
-    max_minutes: float | None = None  # stop after this much wall time (this invocation)
-    ema_decay: float = 0.999
     cond_drop: float = 0.25  # classifier-free guidance: probability of the null condition
     lift_weight: float = 1.0  # weight of the auxiliary lifter loss (models with a lift head)
     # FK compared in the body frame: with EDGE's world-frame FK (root trajectory and heading included, both
     # ambiguous without a camera) a per-frame lifter reached PA-MPJPE 114 mm in 300 steps, 84 mm in the body
     # frame (MODEL_CARD.md, "recipe").
     loss: LossWeights = field(default_factory=lambda: LossWeights(fk_frame="body"))
-    checkpoint_minutes: float = 5.0
-    log_every: int = 20
-    val_every: int = 1000  # steps; 0 disables
-    val_windows: int = 12  # per camera regime
     val_steps: int = 20  # DDIM steps for the periodic validation (the model card uses 50)
     guidance: float = 2.0
     conditioning: str = "default"  # key of vimo.conditioning.VARIANTS (condition normalisation)
     # Speed augmentation: each training window is replayed at a rate drawn log-uniformly in [1/(1+a), 1+a]
     # (WindowCache.batch_rows_at_rates); 0 = off (every run before session 6).
     time_warp: float = 0.0
-    bf16: bool = True  # bf16 autocast (CPU: 1.24 vs 1.63 s per step of 32 here; bench/bench_training.py)
-    seed: int = 0
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
@@ -87,20 +72,6 @@ class TrainState:
     # ``cpu_since_step`` (runs checkpointed before this was recorded start counting when resumed).
     cpu_seconds: float = 0.0
     cpu_since_step: int | None = None
-
-
-def ema_update(ema: dict[str, torch.Tensor], model: torch.nn.Module, decay: float) -> None:
-    with torch.no_grad():
-        for k, v in model.state_dict().items():
-            if v.dtype.is_floating_point:
-                ema[k].lerp_(v, 1 - decay)
-            else:
-                ema[k].copy_(v)
-
-
-def lr_at(cfg, step: int) -> float:
-    """Linear warmup to cfg.lr over cfg.warmup_steps."""
-    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
 
 
 def training_step(
@@ -167,7 +138,7 @@ def denoiser_update(model: Denoiser, optimizer: torch.optim.Optimizer, scheduler
             terms.total = terms.total + out_weight * out_loss
         optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP_NORM)
         optimizer.step()
     return terms.as_floats()
 
@@ -180,40 +151,14 @@ def build(cfg: TrainConfig, model_cfg: DenoiserConfig | None = None):
     return model, *optimizer_and_ema(model, cfg)
 
 
-OPTIMIZERS = ("adamw", "adan")
-
-
-def optimizer_and_ema(model: torch.nn.Module, cfg) -> tuple[torch.optim.Optimizer, dict[str, torch.Tensor]]:
-    """cfg.optimizer (AdamW or Adan) with cfg.lr and cfg.weight_decay, and EMA weights starting at the model's."""
-    name = getattr(cfg, "optimizer", "adan")
-    params = [p for p in model.parameters() if p.requires_grad]  # frozen parts (adapters' bases) stay put
-    if name == "adan":
-        from adan_pytorch import Adan
-
-        optimizer = Adan(params, lr=cfg.lr, betas=(0.02, 0.08, 0.01), weight_decay=cfg.weight_decay)
-    elif name == "adamw":
-        optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    else:
-        raise VimoError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-    ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return optimizer, ema
-
-
-def ema_model(model: torch.nn.Module, ema: dict[str, torch.Tensor]) -> torch.nn.Module:
-    m = copy.deepcopy(model)
-    m.load_state_dict(ema)
-    return m.eval()
-
-
 @dataclass(frozen=True)
 class Recipe:
     """What a training run needs to know about its model; ``run_training`` does the rest (run directory,
-    resume, EMA, logging, periodic validation and checkpoints). ``cfg`` is the recipe's config dataclass;
-    the loop reads its batch_size, lr, warmup_steps, max_steps, max_minutes, ema_decay, log_every,
-    val_every and checkpoint_minutes."""
+    resume, EMA, logging, periodic validation and checkpoints). ``cfg`` is the recipe's config dataclass, an
+    ``OptimConfig``: the loop reads those fields."""
 
-    config_from_dict: Callable[[dict], Any]  # the saved "train" dict -> cfg
-    build: Callable[[Any, dict | None], tuple[torch.nn.Module, torch.optim.Optimizer, dict[str, torch.Tensor]]]
+    config_from_dict: Callable[[dict], OptimConfig]  # the saved "train" dict -> cfg
+    build: Callable[[OptimConfig, dict | None], tuple[torch.nn.Module, torch.optim.Optimizer, dict[str, torch.Tensor]]]
     # ^ (cfg, the saved model config or None for a new run) -> (model, optimizer, EMA weights); the model has .cfg
     step: Callable[[torch.nn.Module, torch.optim.Optimizer, WindowCache, Any, int], dict[str, float]]
     # ^ one optimisation step, fully determined by (cfg.seed, step) and the weights -> loss terms
@@ -249,7 +194,7 @@ def fit(
 
 def run_training(
     recipe: Recipe,
-    cfg: Any,
+    cfg: OptimConfig,
     data_dir: Path,
     out_dir: Path,
     *,
@@ -422,18 +367,6 @@ def _validate_and_log(recipe: Recipe, model, ema, cache, cfg, state: TrainState,
                 if isinstance(v, (int, float)):
                     writer.add_scalar(f"val_{regime}/{k}", v, state.step)
     log.info("validation at step %d: %s", state.step, results)
-
-
-# The learning rate after warm-up when a run names none, per optimiser: AdamW's is TrainConfig's default; Adan's
-# is EDGE's effective rate.
-DEFAULT_LR = {"adamw": TrainConfig.lr, "adan": 4e-4}
-
-
-def default_lr(optimizer: str) -> float:
-    """The learning rate a run with ``optimizer`` uses when none is given (one-line VimoError for an unknown one)."""
-    if optimizer not in DEFAULT_LR:
-        raise VimoError(f"unknown optimizer {optimizer!r}; choose one of {', '.join(DEFAULT_LR)}")
-    return DEFAULT_LR[optimizer]
 
 
 __all__ = [

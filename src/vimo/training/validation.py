@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from vimo.conditioning import NormalizationConfig
-from vimo.data.camera_sim import Regime, SimConfig
+from vimo.data.camera_sim import CASUAL_SIM_CONFIG, Regime, SimConfig
 from vimo.data.dataset import WindowCache
 from vimo.diffusion.sampling import sample
 from vimo.diffusion.scheduler import DDIMScheduler
@@ -16,9 +16,9 @@ from vimo.eval.distribution import bootstrap_ci
 from vimo.eval.metrics import foot_skating, jitter, mpjpe, pa_mpjpe, procrustes_align, root_aligned_mpjpe
 from vimo.models.denoiser import Denoiser
 from vimo.postprocess import smooth_vectors
-from vimo.representation import DIM, split
+from vimo.representation import DIM, split, window_joints
 from vimo.reprojection import ReprojectionConfig, ReprojectionGuide
-from vimo.training.batches import CASUAL_SIM_CONFIG, simulate_condition, window_joints
+from vimo.training.batches import simulate_condition
 
 
 def evaluation_indices(cache: WindowCache, split_name: str, count: int) -> torch.Tensor:

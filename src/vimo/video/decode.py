@@ -33,6 +33,12 @@ from vimo.errors import InputFormatError, VimoError
 log = logging.getLogger(__name__)
 
 MAX_DECODE_ERRORS = 25  # consecutive undecodable packets before giving up on the rest of the file
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp")
+
+
+def is_video(path: Path) -> bool:
+    """Whether ``path`` names a video file (by its suffix, case-insensitive; ``VIDEO_SUFFIXES``)."""
+    return path.suffix.lower() in VIDEO_SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,17 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from vimo.apps.dataset import (
+from vimo.apps.dataset.builder import DatasetBuilder
+from vimo.apps.dataset.records import VideoJob
+from vimo.apps.dataset.stages import (
     ClipJob,
     ClipResult,
-    DatasetBuilder,
     ExtractedVideo,
     GenerationSettings,
     ModelFiles,
-    RayConfig,
-    VideoJob,
     extract_video,
     generate_clips,
 )
@@ -37,6 +37,30 @@ from vimo.errors import VimoError
 from vimo.pipeline import ViMo
 
 _MODELS: dict[str, ViMo] = {}  # per worker process: the last bundle loaded, by hash
+
+
+@dataclass(frozen=True)
+class RayConfig:
+    """Where the Ray engine runs and how its two stages are placed (see docs/dataset.md)."""
+
+    address: str | None = None  # a cluster ("auto", "ray://head:10001"); None: a local instance
+    workers: int | None = None  # videos in flight at once (local instance: its CPUs); None: the cluster's CPUs
+    extract_cpus: float = 1.0  # per 2D-extraction task
+    generate_cpus: float = 1.0  # per generation task
+    generate_gpus: float = 0.0  # per generation task (> 0: the model runs on the task's GPU)
+    extract_resources: dict[str, float] = field(default_factory=dict)  # custom resources, e.g. {"video": 1}
+    generate_resources: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RayEngine:
+    """Runs the stages as Ray tasks (``config``); ``model`` travels to the workers through the object store."""
+
+    model: ModelFiles
+    config: RayConfig = field(default_factory=RayConfig)
+
+    def run(self, builder: DatasetBuilder, videos: list[Path]) -> None:
+        run_ray(builder, videos, self.model, self.config)
 
 
 def _model(files: ModelFiles, device: str) -> ViMo:
