@@ -20,7 +20,7 @@ from vimo.apps.dataset import DatasetConfig, RayConfig, build_dataset
 from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
 from vimo.demo import demo_camera
-from vimo.render import render_video
+from vimo.viz.video import render_video
 
 
 def main() -> None:

@@ -22,10 +22,11 @@ from scipy.spatial.transform import Rotation
 
 from vimo.data.synthetic import walking_motion
 from vimo.motion import Motion
-from vimo.render import CameraPath, render_video
 from vimo.video.decode import iter_frames
 from vimo.video.extract import extract_keypoints
 from vimo.video.pose import MediaPipePose
+from vimo.viz.cameras import CameraPath
+from vimo.viz.video import render_video
 
 
 def clip(path: Path, seconds: float, size: tuple[int, int]) -> Path:

@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 
 from vimo.data.synthetic import walking_motion
-from vimo.render import CameraPath, Figure, render_frames
 from vimo.video.writer import write_video
+from vimo.viz.cameras import CameraPath
+from vimo.viz.mannequin import Figure
+from vimo.viz.scene import render_frames
 
 PEAK = (
     "import atexit, resource\n"

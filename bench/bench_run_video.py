@@ -20,9 +20,9 @@ from vimo.data.markers import motion_markers
 from vimo.data.synthetic import walking_motion
 from vimo.demo import demo_camera
 from vimo.generation import GenerationConfig
-from vimo.render import render_video
 from vimo.run import RunConfig, run
 from vimo.video.extract import extract_keypoints
+from vimo.viz.video import render_video
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ def render_salsa(folder: Path, seconds: float) -> list[Path]:
     from vimo.data.markers import motion_markers
     from vimo.data.mocap import load_motion
     from vimo.demo import demo_camera
-    from vimo.render import render_video
+    from vimo.viz.video import render_video
 
     folder.mkdir(parents=True, exist_ok=True)
     videos = []

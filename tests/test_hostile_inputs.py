@@ -376,7 +376,8 @@ def test_a_bad_input_is_one_line_naming_it_and_leaves_nothing(case, corpus, tiny
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     """One second of a rendered walk (30 frames, 160x120), too short for a dataset clip."""
-    from vimo.render import CameraPath, render_video
+    from vimo.viz.cameras import CameraPath
+    from vimo.viz.video import render_video
 
     path = tmp_path_factory.mktemp("clip") / "walk.mp4"
     cams = CameraPath.static((0.5, 1.2, 5.0), (0.0, 0.9, 0.6), frames=30, image_size=(160, 120))

@@ -119,8 +119,9 @@ def test_every_shipped_default_is_absolute_and_present():
 
 def _tone_clip(path: Path, seconds_silent: float) -> None:
     """A rendered walk with a soundtrack: silence for ``seconds_silent`` s, then a loud 440 Hz tone."""
-    from vimo.render import CameraPath, render_video
     from vimo.video.audio import AAC_RATE, mux_audio
+    from vimo.viz.cameras import CameraPath
+    from vimo.viz.video import render_video
 
     motion = walking_motion(60)
     cams = CameraPath.static((0.5, 1.2, 5.0), (0.0, 0.9, 0.6), frames=60, image_size=(160, 120))

@@ -16,8 +16,8 @@ from vimo.io.smpl_npz import write_smpl_npz
 from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion
 from vimo.postprocess import foot_lock
-from vimo.render import Figure
 from vimo.skeleton import SMPL
+from vimo.viz.mannequin import Figure
 
 
 def _spinning_walk(frames: int = 40) -> Motion:

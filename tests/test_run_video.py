@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from vimo.cli import app
 from vimo.data.synthetic import walking_motion
-from vimo.render import CameraPath, render_video
+from vimo.viz.cameras import CameraPath
+from vimo.viz.video import render_video
 
 runner = CliRunner()
 

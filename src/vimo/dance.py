@@ -121,7 +121,9 @@ class DanceModel:
 
 def write_dance_preview(motion: Motion, audio: np.ndarray | None, path: Path, *, size: int = 360) -> Path:
     """A follow-camera video of the dance, with the music when given."""
-    from vimo.render import CameraPath, SceneStyle, render_video
+    from vimo.viz.cameras import CameraPath
+    from vimo.viz.scene import SceneStyle
+    from vimo.viz.video import render_video
 
     joints = motion.joints().astype(np.float64)
     cams = CameraPath.follow(joints, image_size=(size, size), fps=motion.fps)

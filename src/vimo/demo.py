@@ -22,9 +22,10 @@ from vimo.export import ensure_writable_dir
 from vimo.generation import GenerationConfig
 from vimo.io.smpl_npz import read_smpl_npz
 from vimo.paths import VIMO_WEIGHTS
-from vimo.render import CameraPath, render_video
 from vimo.run import RunConfig, run
-from vimo.viz import contact_sheet
+from vimo.viz.cameras import CameraPath
+from vimo.viz.contact_sheet import contact_sheet
+from vimo.viz.video import render_video
 
 
 @dataclass

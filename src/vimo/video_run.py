@@ -11,12 +11,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vimo.data.preview import draw_keypoints
 from vimo.motion import Motion
-from vimo.render import render_side_by_side
 from vimo.video.audio import read_soundtrack, write_with_audio
 from vimo.video.decode import VideoReader
 from vimo.video.extract import Extraction
+from vimo.viz.keypoints import draw_keypoints
+from vimo.viz.video import render_side_by_side
 
 PANEL_HEIGHT = 360  # preview panels (render_side_by_side's default)
 

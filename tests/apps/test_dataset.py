@@ -42,7 +42,8 @@ from vimo.data.mocap import load_motion
 from vimo.data.synthetic import walking_motion
 from vimo.errors import VimoError
 from vimo.keypoints import Keypoints2D
-from vimo.render import CameraPath, render_video
+from vimo.viz.cameras import CameraPath
+from vimo.viz.video import render_video
 
 runner = CliRunner()
 LOOSE = DatasetConfig(samples=2, clip_seconds=2.0, min_clip_seconds=0.5, steps=2, min_pck=0.0, max_foot_skate=1e9,

@@ -24,9 +24,10 @@ from vimo.data.synthetic import walking_motion
 from vimo.errors import VimoError
 from vimo.models.adapters import ZeroConvDenoiser
 from vimo.music.features import SR
-from vimo.render import CameraPath, render_video
 from vimo.training.dance import DanceConfig, build_pairs, fit_dance
 from vimo.training.export import export_dance
+from vimo.viz.cameras import CameraPath
+from vimo.viz.video import render_video
 
 LOOSE = DatasetConfig(samples=1, clip_seconds=2.5, min_clip_seconds=2.0, steps=2, min_pck=0.0, max_foot_skate=1e9,
                       max_jitter=1e9)  # fmt: skip

@@ -34,10 +34,10 @@ from vimo.lifter import Lifter
 from vimo.models.motionbert import CONFIGS as LIFTER_CONFIGS
 from vimo.models.motionbert import DSTformer
 from vimo.pipeline import ViMo
-from vimo.render import CameraPath
 from vimo.representation import to_vector
 from vimo.skeleton import SMPL
 from vimo.video.pose import BLAZEPOSE33_NAMES
+from vimo.viz.cameras import CameraPath
 
 VIDEOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "videos"
 

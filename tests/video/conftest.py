@@ -133,7 +133,8 @@ def _bystander(frames: int) -> object:
 def _scene(motions: list, size: tuple[int, int], eye: list[float], target: list[float]) -> Scene:
     from vimo.data.markers import motion_markers
     from vimo.geometry.camera import project
-    from vimo.render import CameraPath, render_frames
+    from vimo.viz.cameras import CameraPath
+    from vimo.viz.scene import render_frames
 
     T = len(motions[0])
     cams = CameraPath.static(eye, target, frames=T, image_size=size)

@@ -87,3 +87,19 @@ def test_models_that_would_download_are_refused() -> None:
         pytest.skip("the heavy model is installed here")
     with pytest.raises(VimoError, match="model_complexity=2 needs pose_landmark_heavy.tflite"):
         MediaPipePose(model_complexity=2)
+
+
+def test_mediapipe_finds_the_mannequin(walking_scene) -> None:  # noqa: ANN001
+    """The renderer's figure reads as a person to MediaPipe: found on most frames, COCO keypoints
+    within 10% of the person's height of the projected truth (median)."""
+    errors = []
+    with MediaPipePose() as pose:
+        for k, image in enumerate(walking_scene.frames):
+            est = pose(image)
+            if est.found:
+                err = np.linalg.norm(est.keypoints[:, :2] - walking_scene.truth[0][k], axis=1)
+                errors.append(err / walking_scene.person_height()[k])
+    assert len(errors) >= 0.9 * len(walking_scene.frames)
+    errors = np.array(errors)
+    assert np.median(errors) < 0.10
+    assert np.median(errors) < 0.03  # in practice about 1.5%

@@ -17,8 +17,8 @@ from vimo.video.tracking import (
     score_tracks,
     select_track,
     tile_grid,
-    write_tracks_preview,
 )
+from vimo.viz.tracks import write_tracks_preview
 
 W, H = 640, 480
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
@@ -24,10 +23,9 @@ from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion, facing_yaw
 from vimo.pipeline import Known, ViMo, sample_sequence
 from vimo.postprocess import smooth_vectors
-from vimo.render import CameraPath, Figure, MannequinStyle, SceneStyle, render_frames
 from vimo.representation import CONTACTS, from_vector, split, to_vector
 from vimo.stitching import world_from_canonical
-from vimo.video.writer import write_video
+from vimo.viz.video import render_kept_and_generated
 
 
 @dataclass
@@ -164,28 +162,6 @@ def blend_motions(
     return complete(vimo, placeholder, keep, keypoints, config)
 
 
-KEPT_STYLE = MannequinStyle()  # blue shirt: frames copied from the input motion
-GENERATED_STYLE = MannequinStyle(shirt=(230, 140, 40))  # orange shirt: generated frames
-
-
 def write_completion_preview(result: Completion, path: Path, *, size: int = 360) -> Path:
     """A follow-camera video of the completed motion: kept frames in blue, generated frames in orange."""
-    motion = result.motion
-    joints = motion.joints().astype(np.float64)
-    cams = CameraPath.follow(joints, image_size=(size, size), fps=motion.fps)
-    figure = Figure.of(motion)
-    scene = SceneStyle(floor_y=float(np.percentile(joints[:, :, 1].min(axis=1), 5)) - 0.05)
-    edges = np.flatnonzero(np.diff(result.kept.astype(int))) + 1
-    bounds = [0, *edges.tolist(), len(motion)]
-
-    def frames():
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            kept = bool(result.kept[a])
-            seg = Figure(figure.joints[a:b], figure.head_rotations[a:b], KEPT_STYLE if kept else GENERATED_STYLE)
-            seg_cams = CameraPath(cams.R[a:b], cams.t[a:b], cams.focal[a:b], cams.principal[a:b], cams.image_size)
-            for img in render_frames(seg, seg_cams, scene=scene):
-                cv2.putText(img, "kept" if kept else "generated", (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                            (40, 40, 40), 1, cv2.LINE_AA)  # fmt: skip
-                yield img
-
-    return write_video(frames(), path, motion.fps)
+    return render_kept_and_generated(result.motion, result.kept, path, size=size)

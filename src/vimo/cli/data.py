@@ -42,8 +42,8 @@ def data_preview_camera(
     from vimo.data.camera_sim import CASUAL_SIM_CONFIG, simulate
     from vimo.data.markers import motion_markers
     from vimo.data.mocap import load_motion
-    from vimo.data.preview import write_camera_preview
     from vimo.video.writer import SUFFIXES
+    from vimo.viz.camera_preview import write_camera_preview
 
     check_suffix(out, "-o", SUFFIXES)
     if not seconds > 0:

@@ -40,8 +40,8 @@ from vimo.video.tracking import (
     link_tracks,
     score_tracks,
     select_track,
-    write_tracks_preview,
 )
+from vimo.viz.tracks import write_tracks_preview
 
 ProgressCallback = Callable[[int, int], None]
 

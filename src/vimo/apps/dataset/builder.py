@@ -379,7 +379,7 @@ class DatasetBuilder:
         old = (self._read_json(self.root / SUMMARY) or {}).get("contact_sheet") or {}
         if old.get("motions") != shown or not (self.root / CONTACT_SHEET).exists():
             from vimo.io.smpl_npz import read_smpl_npz
-            from vimo.viz import contact_sheet
+            from vimo.viz.contact_sheet import contact_sheet
 
             with atomic_path(self.root / CONTACT_SHEET) as tmp:
                 contact_sheet([(title, read_smpl_npz(self._path(rel))) for rel, title in shown.items()], tmp)

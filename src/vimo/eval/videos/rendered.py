@@ -66,10 +66,11 @@ from vimo.geometry.camera import project
 from vimo.keypoints import Keypoints2D
 from vimo.motion import Motion
 from vimo.numeric import finite_or_none
-from vimo.render import HasCameras, render_frames
 from vimo.representation import from_vector
 from vimo.training.validation import evaluation_indices
 from vimo.video.writer import write_video
+from vimo.viz.cameras import HasCameras
+from vimo.viz.scene import render_frames
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from PIL import Image
 
 from vimo.data.camera_sim import Regime, SimConfig, simulate
 from vimo.data.markers import motion_markers
-from vimo.data.preview import PANEL_HEIGHT, write_camera_preview
 from vimo.motion import Motion
 from vimo.video.writer import write_video
+from vimo.viz.camera_preview import PANEL_HEIGHT, write_camera_preview
 
 T = 24
 

@@ -18,24 +18,13 @@ import numpy as np
 
 from vimo.data.camera_sim import SimResult
 from vimo.geometry.camera import camera_center
-from vimo.keypoints import COCO17_NAMES
 from vimo.skeleton import SMPL
 from vimo.video.writer import write_video
+from vimo.viz.keypoints import BACKGROUND, CENTRE_COLOUR, draw_keypoints, pixel, side_colour
+from vimo.viz.text import put_text
 
 PANEL_HEIGHT = 480  # pixels; the left panel keeps the simulated image's aspect ratio
-_LEFT = (255, 150, 40)  # RGB: orange for the person's left side
-_RIGHT = (60, 160, 255)  # blue for the right side
-_CENTRE = (220, 220, 220)
-_BG = (28, 28, 32)
-
-COCO_BONES: tuple[tuple[str, str], ...] = (
-    ("nose", "left_eye"), ("nose", "right_eye"), ("left_eye", "left_ear"), ("right_eye", "right_ear"),
-    ("left_shoulder", "right_shoulder"), ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
-    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"), ("left_shoulder", "left_hip"),
-    ("right_shoulder", "right_hip"), ("left_hip", "right_hip"), ("left_hip", "left_knee"),
-    ("left_knee", "left_ankle"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"),
-)  # fmt: skip
-_BONE_INDEX = [(COCO17_NAMES.index(a), COCO17_NAMES.index(b)) for a, b in COCO_BONES]
+LIGHT_TEXT = (230, 230, 230)  # RGB: text over the dark background
 
 
 def write_camera_preview(joints: np.ndarray, sim: SimResult, path: str | os.PathLike, *, fps: float = 30.0) -> Path:
@@ -60,34 +49,18 @@ def _frames(joints: np.ndarray, sim: SimResult) -> Iterator[np.ndarray]:
     cuts = np.asarray([0, *sim.cut_frames])
     shot_start = cuts[np.searchsorted(cuts, np.arange(len(joints)), side="right") - 1]  # (T,)
     for k in range(len(joints)):
-        left = np.full((PANEL_HEIGHT, left_w, 3), _BG, np.uint8)
+        left = np.full((PANEL_HEIGHT, left_w, 3), BACKGROUND, np.uint8)
         draw_keypoints(left, sim.keypoints[k], scale)
         cv2.rectangle(left, (0, 0), (left_w - 1, PANEL_HEIGHT - 1), (90, 90, 90), 1)
-        _text(left, f"{sim.regime.value}  frame {k + 1}/{len(joints)}", (8, 20))
-        _text(left, f"{width}x{height}", (8, 40), scale=0.4)
+        put_text(left, f"{sim.regime.value}  frame {k + 1}/{len(joints)}", (8, 20), color=LIGHT_TEXT)
+        put_text(left, f"{width}x{height}", (8, 40), scale=0.4, color=LIGHT_TEXT)
         if shot_start[k] > 0 and k - shot_start[k] < 8:  # flash a banner for the first frames of a shot
             cv2.rectangle(left, (0, 0), (left_w - 1, PANEL_HEIGHT - 1), (255, 60, 60), 6)
-            _text(left, "CUT", (8, 68), color=(255, 80, 80), scale=0.8)
+            put_text(left, "CUT", (8, 68), color=(255, 80, 80), scale=0.8)
         if sim.missed[k]:
-            _text(left, "missed", (8, PANEL_HEIGHT - 12), color=(255, 200, 0))
+            put_text(left, "missed", (8, PANEL_HEIGHT - 12), color=(255, 200, 0))
         right = view.render(k)
         yield np.concatenate([left, np.full((PANEL_HEIGHT, 4, 3), 0, np.uint8), right], axis=1)
-
-
-def draw_keypoints(canvas: np.ndarray, kp: np.ndarray, scale: float) -> None:
-    """Draw one frame's (17, 3) keypoints; colour brightness follows confidence."""
-    xy = kp[:, :2] * scale
-    conf = kp[:, 2]
-    for a, b in _BONE_INDEX:
-        c = min(conf[a], conf[b])
-        if c <= 0:
-            continue
-        side = _side_color(COCO17_NAMES[b])
-        cv2.line(canvas, _pt(xy[a]), _pt(xy[b]), _dim(side, c), 2, cv2.LINE_AA)
-    for j in range(len(kp)):
-        if conf[j] <= 0:
-            continue
-        cv2.circle(canvas, _pt(xy[j]), 4, _dim(_side_color(COCO17_NAMES[j]), conf[j]), -1, cv2.LINE_AA)
 
 
 class _View3D:
@@ -119,7 +92,7 @@ class _View3D:
         return np.stack([self.SIZE / 2 + rel[..., 0], self.SIZE * 0.55 - rel[..., 1]], axis=-1)
 
     def render(self, k: int) -> np.ndarray:
-        img = np.full((self.SIZE, self.SIZE, 3), _BG, np.uint8)
+        img = np.full((self.SIZE, self.SIZE, 3), BACKGROUND, np.uint8)
         centre = np.array([self.root[k, 0], self.root[k, 1], self.root[k, 2]])
         # floor grid, 0.5 m cells, fixed in the world
         step = 0.5
@@ -131,12 +104,12 @@ class _View3D:
                 ((ticks[0] + base[0], base[1] + d), (ticks[-1] + base[0], base[1] + d)),
             ):
                 ends = self._to_px(np.array([[a[0], self.floor, a[1]], [b[0], self.floor, b[1]]]), centre)
-                cv2.line(img, _pt(ends[0]), _pt(ends[1]), (55, 55, 62), 1, cv2.LINE_AA)
+                cv2.line(img, pixel(ends[0]), pixel(ends[1]), (55, 55, 62), 1, cv2.LINE_AA)
         px = self._to_px(self.joints[k], centre)
         for j, p in enumerate(SMPL.parents):
             if p >= 0:
-                cv2.line(img, _pt(px[p]), _pt(px[j]), _side_color(SMPL.names[j]), 3, cv2.LINE_AA)
-        _text(img, "3D truth", (8, 20))
+                cv2.line(img, pixel(px[p]), pixel(px[j]), side_colour(SMPL.names[j]), 3, cv2.LINE_AA)
+        put_text(img, "3D truth", (8, 20), color=LIGHT_TEXT)
         self._inset(img, k)
         return img
 
@@ -152,39 +125,10 @@ class _View3D:
 
         path = to_map(self.root[: k + 1][:, [0, 2]])
         cv2.polylines(img, [np.round(path).astype(np.int32)], False, (120, 120, 120), 1, cv2.LINE_AA)
-        cv2.circle(img, _pt(path[-1]), 3, _CENTRE, -1, cv2.LINE_AA)
+        cv2.circle(img, pixel(path[-1]), 3, CENTRE_COLOUR, -1, cv2.LINE_AA)
         cam = to_map(self.cams[k, [0, 2]])
         direction = self.heading[k, [0, 2]]
         direction = direction / max(np.linalg.norm(direction), 1e-6)
         tip = cam + np.array([direction[0], -direction[1]]) * 14
-        cv2.arrowedLine(img, _pt(cam), _pt(tip), (255, 220, 0), 2, cv2.LINE_AA, tipLength=0.4)
-        _text(img, "top view", (x0 + 4, y0 + 12), scale=0.35)
-
-
-def _side_color(name: str) -> tuple[int, int, int]:
-    if name.startswith("left_"):
-        return _LEFT
-    if name.startswith("right_"):
-        return _RIGHT
-    return _CENTRE
-
-
-def _dim(color: tuple[int, int, int], conf: float) -> tuple[int, int, int]:
-    """Blend ``color`` towards the background by confidence (conf 1: full colour)."""
-    w = 0.25 + 0.75 * float(np.clip(conf, 0.0, 1.0))
-    return tuple(int(round(w * c + (1 - w) * b)) for c, b in zip(color, _BG, strict=True))  # type: ignore[return-value]
-
-
-def _pt(p: np.ndarray) -> tuple[int, int]:
-    return int(round(float(np.clip(p[0], -1e4, 1e4)))), int(round(float(np.clip(p[1], -1e4, 1e4))))
-
-
-def _text(
-    img: np.ndarray,
-    text: str,
-    org: tuple[int, int],
-    *,
-    color: tuple[int, int, int] = (230, 230, 230),
-    scale: float = 0.5,
-) -> None:
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 1, cv2.LINE_AA)
+        cv2.arrowedLine(img, pixel(cam), pixel(tip), (255, 220, 0), 2, cv2.LINE_AA, tipLength=0.4)
+        put_text(img, "top view", (x0 + 4, y0 + 12), scale=0.35, color=LIGHT_TEXT)

@@ -1,300 +1,30 @@
-"""Mannequin renderer: a shaded human figure from SMPL-24 joints, ray-cast on the CPU with numpy.
+"""Mannequin renderer: shaded figures over a gridded floor, ray-cast on the CPU with numpy (or rasterised, a
+fast preview with the same camera model, colours and floor).
 
-The figure is a union of capsules (one per SMPL bone, plus a few that fill out the torso), a sphere
-head with eyes, nose and hair, all ray-cast per pixel against a depth buffer, so occlusion is
-exact (no painter's-order artefacts). Shading is Lambert with a light fixed to the camera (a
-"head light" from the upper left) plus ambient. The ground is the plane y = ``floor_y`` with a
-grid of ``grid_step`` metres; above the horizon a plain background.
+The figure (``vimo.viz.mannequin``) is ray-cast per pixel against a depth buffer, so occlusion is exact (no
+painter's-order artefacts). Shading is Lambert with a light fixed to the camera (a "head light" from the upper
+left) plus ambient. The ground is the plane y = ``floor_y`` with a grid of ``grid_step`` metres; above the
+horizon a plain background.
 
 The figure is deliberately human-like enough for 2D pose detectors: MediaPipe BlazePose finds it
-(tests/video/test_render.py checks the detected COCO keypoints against the projected truth).
+(tests/viz/test_render.py checks the detected COCO keypoints against the projected truth).
 
-Cameras follow ``vimo.geometry.camera`` (OpenCV convention, ``x_cam = R @ x_world + t``): a
-``CameraPath`` holds one pinhole camera per frame (R, t, focal, principal) and the image size,
-the same fields as ``vimo.data.camera_sim.SimResult``, which can be passed directly.
-
-Shapes: joints (T, 24, 3) world metres, Y up; images (H, W, 3) uint8 RGB.
+Shapes: images (H, W, 3) uint8 RGB.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
-from vimo.geometry.camera import look_at
 from vimo.motion import Motion
-from vimo.skeleton import SMPL
-from vimo.video.writer import prefetched, write_video
+from vimo.viz.cameras import CameraPath, HasCameras
+from vimo.viz.mannequin import BYSTANDER_STYLE, Figure, MannequinStyle, primitives, unit
 
-# --------------------------------------------------------------------------------------------
-# Cameras
-
-
-class HasCameras(Protocol):
-    """Anything with per-frame pinhole cameras, e.g. ``SimResult``."""
-
-    R: np.ndarray
-    t: np.ndarray
-    focal: np.ndarray
-    principal: np.ndarray
-    image_size: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class CameraPath:
-    """One pinhole camera per frame (OpenCV convention; see ``vimo.geometry.camera``).
-
-    R: (T, 3, 3) world-to-camera rotations; t: (T, 3) translations (metres);
-    focal: (T,) pixels; principal: (T, 2) pixels; image_size: (width, height) pixels.
-    """
-
-    R: np.ndarray
-    t: np.ndarray
-    focal: np.ndarray
-    principal: np.ndarray
-    image_size: tuple[int, int]
-
-    def __post_init__(self) -> None:
-        R = np.asarray(self.R, dtype=np.float64)
-        num = R.shape[0] if R.ndim == 3 else -1
-        t = np.asarray(self.t, dtype=np.float64)
-        focal = np.asarray(self.focal, dtype=np.float64)
-        principal = np.asarray(self.principal, dtype=np.float64)
-        if R.shape != (num, 3, 3) or t.shape != (num, 3) or focal.shape != (num,) or principal.shape != (num, 2):
-            raise ValueError(
-                "CameraPath: expected R (T, 3, 3), t (T, 3), focal (T,), principal (T, 2); got "
-                f"{R.shape}, {t.shape}, {focal.shape}, {principal.shape}"
-            )
-        w, h = (int(v) for v in self.image_size)
-        if w <= 0 or h <= 0:
-            raise ValueError(f"CameraPath: image_size must be positive (width, height), got {self.image_size}")
-        for name, value in (("R", R), ("t", t), ("focal", focal), ("principal", principal), ("image_size", (w, h))):
-            object.__setattr__(self, name, value)
-
-    def __len__(self) -> int:
-        return self.R.shape[0]
-
-    @classmethod
-    def from_cameras(cls, cameras: HasCameras) -> CameraPath:
-        """From any object with the fields R, t, focal, principal, image_size (e.g. a ``SimResult``)."""
-        if isinstance(cameras, CameraPath):
-            return cameras
-        return cls(cameras.R, cameras.t, cameras.focal, cameras.principal, tuple(cameras.image_size))
-
-    @classmethod
-    def static(
-        cls,
-        eye: Sequence[float],
-        target: Sequence[float],
-        *,
-        frames: int,
-        image_size: tuple[int, int] = (640, 480),
-        focal: float | None = None,
-    ) -> CameraPath:
-        """A tripod camera at ``eye`` looking at ``target`` (world metres) for ``frames`` frames.
-
-        focal: pixels; default the image width (a ~53 degree horizontal field of view).
-        """
-        R, t = look_at(np.asarray(eye, np.float64), np.asarray(target, np.float64))
-        w, h = image_size
-        f = float(w if focal is None else focal)
-        return cls(
-            np.broadcast_to(R, (frames, 3, 3)),
-            np.broadcast_to(t, (frames, 3)),
-            np.full(frames, f),
-            np.broadcast_to([w / 2.0, h / 2.0], (frames, 2)),
-            (w, h),
-        )
-
-    @classmethod
-    def follow(
-        cls,
-        joints: np.ndarray,
-        *,
-        image_size: tuple[int, int] = (480, 480),
-        distance: float = 4.0,
-        azimuth_deg: float = 30.0,
-        elevation_deg: float = 12.0,
-        smoothing_s: float = 0.5,
-        fps: float = 30.0,
-    ) -> CameraPath:
-        """A camera that follows the pelvis (smoothed) from a fixed direction.
-
-        joints: (T, 24, 3). azimuth about +Y from the +Z axis (0: in front of a figure facing +Z),
-        elevation above the horizon; distance in metres; focal fits a 2.4 m tall view at ``distance``.
-        """
-        window = 2 * int(round(smoothing_s * fps / 2)) + 1  # odd: centred
-        root = uniform_filter1d(np.asarray(joints, np.float64)[:, 0], window, axis=0, mode="nearest")
-        target = root * [1.0, 0.0, 1.0] + [0.0, 0.9, 0.0]
-        az, el = np.deg2rad(azimuth_deg), np.deg2rad(elevation_deg)
-        direction = np.array([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)])
-        R, t = look_at(target + distance * direction, target)
-        w, h = image_size
-        frames = len(root)
-        return cls(R, t, np.full(frames, h * distance / 2.4), np.broadcast_to([w / 2.0, h / 2.0], (frames, 2)), (w, h))
-
-    @classmethod
-    def overview(
-        cls,
-        joints: np.ndarray,
-        *,
-        image_size: tuple[int, int] = (480, 480),
-        azimuth_deg: float = 30.0,
-        elevation_deg: float = 15.0,
-    ) -> CameraPath:
-        """A fixed camera that keeps the whole motion (all frames of joints (T, 24, 3)) in view."""
-        joints = np.asarray(joints, np.float64)
-        lo, hi = joints.reshape(-1, 3).min(0), joints.reshape(-1, 3).max(0)
-        centre = (lo + hi) / 2.0
-        radius = max(0.5 * float(np.linalg.norm(hi - lo)), 1.0)
-        w, h = image_size
-        focal = float(min(w, h))  # ~53 degrees across the shorter side
-        distance = 1.15 * radius * focal / (min(w, h) / 2.0) + radius
-        az, el = np.deg2rad(azimuth_deg), np.deg2rad(elevation_deg)
-        direction = np.array([np.cos(el) * np.sin(az), np.sin(el), np.cos(el) * np.cos(az)])
-        return cls.static(centre + distance * direction, centre, frames=len(joints), image_size=image_size, focal=focal)
-
-
-# --------------------------------------------------------------------------------------------
-# The figure
-
-
-@dataclass(frozen=True)
-class MannequinStyle:
-    """Colours (RGB 0-255) of the figure's materials."""
-
-    skin: tuple[int, int, int] = (226, 178, 146)
-    shirt: tuple[int, int, int] = (52, 98, 186)
-    trousers: tuple[int, int, int] = (58, 58, 72)
-    shoes: tuple[int, int, int] = (35, 32, 30)
-    hair: tuple[int, int, int] = (58, 40, 28)
-    eyes: tuple[int, int, int] = (25, 25, 30)
-
-
-BYSTANDER_STYLE = MannequinStyle(shirt=(176, 64, 52), trousers=(120, 104, 80))
-
-
-@dataclass(frozen=True)
-class _Part:
-    a: str  # SMPL joint at one end
-    b: str  # SMPL joint at the other end (a == b: a sphere)
-    radius: float  # metres
-    material: str  # MannequinStyle field
-    shift: tuple[float, float] = (0.0, 0.0)  # move the ends along a -> b by these fractions (a, b)
-
-
-# Capsules between SMPL joints (radii in metres, roughly an adult's limb and trunk thickness).
-BODY_PARTS: tuple[_Part, ...] = (
-    _Part("pelvis", "spine1", 0.115, "trousers"),
-    _Part("left_hip", "right_hip", 0.095, "trousers"),
-    _Part("spine1", "spine2", 0.12, "shirt"),
-    _Part("spine2", "spine3", 0.125, "shirt"),
-    _Part("left_hip", "left_collar", 0.075, "shirt", (0.25, 0.0)),
-    _Part("right_hip", "right_collar", 0.075, "shirt", (0.25, 0.0)),
-    _Part("spine3", "neck", 0.09, "shirt"),
-    _Part("left_collar", "left_shoulder", 0.07, "shirt"),
-    _Part("right_collar", "right_shoulder", 0.07, "shirt"),
-    _Part("neck", "head", 0.052, "skin"),
-    _Part("left_hip", "left_knee", 0.075, "trousers"),
-    _Part("right_hip", "right_knee", 0.075, "trousers"),
-    _Part("left_knee", "left_ankle", 0.055, "trousers"),
-    _Part("right_knee", "right_ankle", 0.055, "trousers"),
-    _Part("left_ankle", "left_foot", 0.045, "shoes", (-0.35, 0.15)),
-    _Part("right_ankle", "right_foot", 0.045, "shoes", (-0.35, 0.15)),
-    _Part("left_shoulder", "left_elbow", 0.05, "shirt"),
-    _Part("right_shoulder", "right_elbow", 0.05, "shirt"),
-    _Part("left_elbow", "left_wrist", 0.04, "skin"),
-    _Part("right_elbow", "right_wrist", 0.04, "skin"),
-    _Part("left_wrist", "left_hand", 0.038, "skin", (0.0, 0.3)),
-    _Part("right_wrist", "right_hand", 0.038, "skin", (0.0, 0.3)),
-)
-
-# Head spheres: (centre offset in the head joint's frame (+X left, +Y up, +Z forward), radius, material).
-HEAD_PARTS: tuple[tuple[tuple[float, float, float], float, str], ...] = (
-    ((0.0, 0.035, 0.02), 0.1, "skin"),
-    ((0.0, 0.06, -0.005), 0.102, "hair"),  # a cap of hair: covers the top and back of the skull
-    ((0.034, 0.055, 0.105), 0.016, "eyes"),
-    ((-0.034, 0.055, 0.105), 0.016, "eyes"),
-    ((0.0, 0.02, 0.122), 0.02, "skin"),  # nose
-    ((0.098, 0.03, 0.01), 0.025, "skin"),  # ears
-    ((-0.098, 0.03, 0.01), 0.025, "skin"),
-)
-
-_MATERIALS = ("skin", "shirt", "trousers", "shoes", "hair", "eyes")
-_J = SMPL.index
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A posed figure to render: joints (T, 24, 3) world metres and the head's frame
-    head_rotations (T, 3, 3) (joint-to-world; columns = the head's left, up, forward axes)."""
-
-    joints: np.ndarray
-    head_rotations: np.ndarray
-    style: MannequinStyle = MannequinStyle()
-
-    @classmethod
-    def of(cls, source: Motion | np.ndarray | Figure, style: MannequinStyle | None = None) -> Figure:
-        """From a ``Motion`` (the head's frame from forward kinematics) or joints (T, 24, 3)
-        (the head's frame estimated from the neck, head and shoulders)."""
-        if isinstance(source, Figure):
-            return source if style is None else cls(source.joints, source.head_rotations, style)
-        style = style or MannequinStyle()
-        if isinstance(source, Motion):
-            joints = np.empty((source.num_frames, SMPL.num_joints, 3), np.float64)
-            head = np.empty((source.num_frames, 3, 3), source.rotations.dtype)
-            for sl, fk in source.fk_pieces():
-                joints[sl], head[sl] = fk.positions.numpy(), fk.global_rotations[:, _J("head")].numpy()
-            return cls(joints, head, style)
-        joints = np.asarray(source, dtype=np.float64)
-        if joints.ndim != 3 or joints.shape[1:] != (SMPL.num_joints, 3):
-            raise ValueError(f"render: joints must be (T, {SMPL.num_joints}, 3), got {joints.shape}")
-        return cls(joints, head_frame(joints), style)
-
-    def __len__(self) -> int:
-        return self.joints.shape[0]
-
-
-def head_frame(joints: np.ndarray) -> np.ndarray:
-    """(T, 24, 3) joints -> (T, 3, 3) head rotations: up along neck -> head, left from the shoulders."""
-    up = _unit(joints[:, _J("head")] - joints[:, _J("neck")])
-    left = joints[:, _J("left_shoulder")] - joints[:, _J("right_shoulder")]
-    left = _unit(left - (left * up).sum(-1, keepdims=True) * up)
-    forward = np.cross(left, up)
-    return np.stack([left, up, forward], axis=-1)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
-
-
-def _primitives(fig: Figure, k: int) -> list[tuple[np.ndarray, np.ndarray, float, np.ndarray]]:
-    """Frame k of a figure as capsules (a (3,), b (3,), radius, colour (3,) float RGB 0-1) in world metres."""
-    joints = fig.joints[k]
-    colour = {m: np.asarray(getattr(fig.style, m), np.float64) / 255.0 for m in _MATERIALS}
-    out = []
-    for part in BODY_PARTS:
-        a, b = joints[_J(part.a)], joints[_J(part.b)]
-        a, b = a + part.shift[0] * (b - a), b + part.shift[1] * (b - a)
-        out.append((a, b, part.radius, colour[part.material]))
-    head, rot = joints[_J("head")], fig.head_rotations[k]
-    for offset, radius, material in HEAD_PARTS:
-        centre = head + rot @ np.asarray(offset)
-        out.append((centre, centre, radius, colour[material]))
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# Ray casting
-
-_LIGHT = _unit(np.array([-0.35, -0.55, -0.76]))  # camera coordinates: towards the light (upper left, behind the camera)
+_LIGHT = unit(np.array([-0.35, -0.55, -0.76]))  # camera coordinates: towards the light (upper left, behind the camera)
 _AMBIENT = 0.38
 _SKY = np.array([0.86, 0.88, 0.9])
 _FLOOR = np.array([0.74, 0.73, 0.7])
@@ -340,7 +70,7 @@ def render_frames(
         raise ValueError(f"render_frames: method must be 'raycast' or 'raster', got {method!r}")
     renderer = (_Renderer if method == "raycast" else _Rasterizer)(cams.image_size, floor_y, scene)
     for k in range(num):
-        prims = [p for f in figs for p in _primitives(f, k)]
+        prims = [p for f in figs for p in primitives(f, k)]
         yield renderer(prims, cams.R[k], cams.t[k], cams.focal[k], cams.principal[k])
 
 
@@ -650,77 +380,3 @@ def _ray_capsule(d: np.ndarray, a: np.ndarray, b: np.ndarray, radius: float) -> 
         closest = a
     normal = (point - closest) / radius
     return best, normal
-
-
-# --------------------------------------------------------------------------------------------
-# Videos
-
-
-def render_video(
-    motion: Motion | np.ndarray | Sequence[Motion | np.ndarray | Figure],
-    cameras: HasCameras,
-    path: str | os.PathLike,
-    fps: float | None = None,
-    *,
-    scene: SceneStyle = SceneStyle(),
-) -> Path:
-    """Render ``motion`` (or several figures) under ``cameras`` to an .mp4/.gif; returns the path.
-
-    fps: default the motion's (the first figure's, if a Motion), else 30.
-    """
-    if fps is None:
-        first = motion if isinstance(motion, Motion) else None
-        if first is None and isinstance(motion, Sequence) and motion and isinstance(motion[0], Motion):
-            first = motion[0]
-        fps = first.fps if first is not None else 30.0
-    return write_video(render_frames(motion, cameras, scene=scene), path, fps)
-
-
-def render_side_by_side(
-    frames_left: Iterable[np.ndarray] | None,
-    motion: Motion,
-    path: str | os.PathLike,
-    *,
-    fps: float | None = None,
-    panel_height: int = 360,
-    scene: SceneStyle = SceneStyle(),
-    method: str = "raster",
-) -> Path:
-    """A preview video: [input frames | the motion from a fixed camera | from a follow camera].
-
-    frames_left: (H, W, 3) uint8 images (e.g. the source video) or None for no left panel; the
-    video stops at the shorter of the two. Each panel is scaled to ``panel_height`` pixels.
-    """
-    figure = Figure.of(motion)
-    joints = figure.joints  # (T, 24, 3) float64
-    size = (panel_height, panel_height)
-    fixed = render_frames(figure, CameraPath.overview(joints, image_size=size), scene=scene, method=method)
-    follow = render_frames(figure, CameraPath.follow(joints, image_size=size, fps=motion.fps), scene=scene,
-                           method=method)  # fmt: skip
-
-    def frames() -> Iterator[np.ndarray]:
-        lefts: Iterable[np.ndarray | None] = frames_left if frames_left is not None else iter(lambda: None, 0)
-        if frames_left is not None:
-            lefts = prefetched(lefts, depth=4)  # decoding the input overlaps with drawing the 3D panels
-        for left, a, b in zip(lefts, prefetched(fixed, depth=4), follow):
-            panels = []
-            if left is not None:
-                left = np.asarray(left)
-                if left.shape[0] != panel_height:
-                    width = int(round(left.shape[1] * panel_height / left.shape[0]))
-                    left = cv2.resize(left, (width, panel_height), interpolation=cv2.INTER_AREA)
-                panels += [left, _gap(panel_height)]
-            _label(a, "3D: fixed view")
-            _label(b, "3D: follow view")
-            panels += [a, _gap(panel_height), b]
-            yield np.concatenate(panels, axis=1)
-
-    return write_video(frames(), path, motion.fps if fps is None else fps)
-
-
-def _gap(height: int) -> np.ndarray:
-    return np.full((height, 4, 3), 20, np.uint8)
-
-
-def _label(img: np.ndarray, text: str) -> None:
-    cv2.putText(img, text, (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (40, 40, 40), 1, cv2.LINE_AA)

@@ -8,17 +8,10 @@ import numpy as np
 import pytest
 
 from vimo.data.synthetic import walking_motion
-from vimo.render import (
-    CameraPath,
-    SceneStyle,
-    _ray_capsule,
-    render_frame,
-    render_frames,
-    render_side_by_side,
-    render_video,
-)
 from vimo.video.decode import probe
-from vimo.video.pose import MediaPipePose
+from vimo.viz.cameras import CameraPath
+from vimo.viz.scene import SceneStyle, _ray_capsule, render_frame, render_frames
+from vimo.viz.video import render_side_by_side, render_video
 
 
 def test_ray_capsule_hits_sphere_cylinder_and_caps() -> None:
@@ -65,7 +58,7 @@ def test_depth_order_does_not_depend_on_figure_order() -> None:
     cams = CameraPath.static([0.0, 1.2, 4.0], [0.0, 0.9, 0.0], frames=2, image_size=(120, 90))
     scene = SceneStyle(floor_y=0.0)
     a = render_frame([near, far], cams, 0, scene=scene)
-    from vimo.render import BYSTANDER_STYLE, Figure, MannequinStyle
+    from vimo.viz.mannequin import BYSTANDER_STYLE, Figure, MannequinStyle
 
     b = render_frame([Figure.of(far, BYSTANDER_STYLE), Figure.of(near, MannequinStyle())], cams, 0, scene=scene)
     assert np.array_equal(a, b)
@@ -105,28 +98,14 @@ def test_render_video_and_side_by_side(tmp_path) -> None:  # noqa: ANN001
     assert alone.exists() and alone.stat().st_size > 0
 
 
-def test_mediapipe_finds_the_mannequin(walking_scene) -> None:  # noqa: ANN001
-    """The renderer's figure reads as a person to MediaPipe: found on most frames, COCO keypoints
-    within 10% of the person's height of the projected truth (median)."""
-    errors = []
-    with MediaPipePose() as pose:
-        for k, image in enumerate(walking_scene.frames):
-            est = pose(image)
-            if est.found:
-                err = np.linalg.norm(est.keypoints[:, :2] - walking_scene.truth[0][k], axis=1)
-                errors.append(err / walking_scene.person_height()[k])
-    assert len(errors) >= 0.9 * len(walking_scene.frames)
-    errors = np.array(errors)
-    assert np.median(errors) < 0.10
-    assert np.median(errors) < 0.03  # in practice about 1.5%
-
-
 def test_raster_previews_draw_the_figure_where_the_ray_caster_does():
     """The fast preview renderer (OpenCV strokes) covers the same pixels as the shaded ray caster."""
     import numpy as np
 
     from vimo.data.synthetic import walking_motion
-    from vimo.render import CameraPath, Figure, SceneStyle, _primitives, _Rasterizer, _Renderer
+    from vimo.viz.cameras import CameraPath
+    from vimo.viz.mannequin import Figure, primitives
+    from vimo.viz.scene import SceneStyle, _Rasterizer, _Renderer
 
     motion = walking_motion(40)
     fig = Figure.of(motion)
@@ -136,7 +115,7 @@ def test_raster_previews_draw_the_figure_where_the_ray_caster_does():
         masks = []
         for kind in (_Renderer, _Rasterizer):
             r = kind(cams.image_size, -0.05, SceneStyle())
-            with_fig = r(_primitives(fig, k), cams.R[k], cams.t[k], cams.focal[k], cams.principal[k])
+            with_fig = r(primitives(fig, k), cams.R[k], cams.t[k], cams.focal[k], cams.principal[k])
             empty = r([], cams.R[k], cams.t[k], cams.focal[k], cams.principal[k])
             masks.append(np.abs(with_fig.astype(int) - empty.astype(int)).sum(-1) > 30)
         iou = (masks[0] & masks[1]).sum() / (masks[0] | masks[1]).sum()
