@@ -104,7 +104,7 @@ class ClipSpan:
 
 
 def plan_clips(num_frames: int, config: DatasetConfig = DatasetConfig()) -> list[ClipSpan]:
-    """The clips of a video of ``num_frames`` frames at 30 fps (rules in the module docstring)."""
+    """The clips of a video of ``num_frames`` frames at 30 fps (rules in the package docstring)."""
     length = round(config.clip_seconds * FPS)
     step = length - round(config.overlap_seconds * FPS)
     shortest = max(2, round(config.min_clip_seconds * FPS))
