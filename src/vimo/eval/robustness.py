@@ -26,8 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from vimo.conditioning import NormalizationConfig, normalize_keypoints
 from vimo.data.camera_sim import CASUAL_SIM_CONFIG, Regime, SimConfig, SimResult, simulate_clips
@@ -36,6 +34,7 @@ from vimo.data.markers import window_markers
 from vimo.io.atomic import atomic_open
 from vimo.keypoints import CleaningConfig
 from vimo.training.validation import Predictor, evaluation_indices, score_predictor
+from vimo.viz.plots import Panel, Series, write_line_plots
 
 FPS = 30.0  # frame rate of the cached windows
 CUT_PERIOD_S = 5.0  # cut frequencies are counted per this many seconds
@@ -198,29 +197,18 @@ def plot_robustness(report: dict, out_dir: str | Path) -> list[Path]:
         entry = report["factors"][factor.key]
         points = entry["points"]
         x = np.array([p["x"] for p in points]) * factor.x_scale
-        fig = Figure(figsize=(10.0, 4.0), layout="constrained")
-        FigureCanvasAgg(fig)
-        pa_ax, ra_ax = fig.subplots(1, 2)
+        pa, ra = [], []
         for name in report["config"]["methods"]:
             scores = [p["methods"][name] for p in points]
-            pa = np.array([s["pa_mpjpe_mm"] for s in scores])
-            ci = np.array([s["pa_mpjpe_ci95_mm"] for s in scores])  # (P, 2)
-            yerr = np.stack([pa - ci[:, 0], ci[:, 1] - pa]).clip(min=0.0)
-            line = pa_ax.errorbar(x, pa, yerr=yerr, marker="o", capsize=3, label=name)
-            ra = [s["root_aligned_mpjpe_mm"] for s in scores]
-            ra_ax.plot(x, ra, marker="o", color=line.lines[0].get_color(), label=name)
-        for ax, what in ((pa_ax, "PA-MPJPE (mm), 95 % CI"), (ra_ax, "root-aligned MPJPE (mm)")):
-            ax.set_xlabel(entry["x_label"])
-            ax.set_ylabel(what)
-            ax.grid(alpha=0.3)
-        pa_ax.legend(fontsize=8)
+            pa.append(Series(name, x, np.array([s["pa_mpjpe_mm"] for s in scores]),
+                             np.array([s["pa_mpjpe_ci95_mm"] for s in scores])))  # fmt: skip
+            ra.append(Series(name, x, [s["root_aligned_mpjpe_mm"] for s in scores]))
         n = report["config"]["windows"]
         seconds = report["config"]["window_frames"] / report["config"]["fps"]
-        fig.suptitle(f"{entry['title']}: {n} {report['config']['split']} windows of {seconds:g} s")
-        path = out_dir / f"robustness_{factor.key}.png"
-        with atomic_open(path, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=100)
-        paths.append(path)
+        panels = (Panel(entry["x_label"], "PA-MPJPE (mm), 95 % CI", tuple(pa), legend=True),
+                  Panel(entry["x_label"], "root-aligned MPJPE (mm)", tuple(ra)))  # fmt: skip
+        title = f"{entry['title']}: {n} {report['config']['split']} windows of {seconds:g} s"
+        paths.append(write_line_plots(panels, out_dir / f"robustness_{factor.key}.png", title=title))
     return paths
 
 

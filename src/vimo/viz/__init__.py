@@ -9,5 +9,6 @@ Modules, by what they draw:
 - ``keypoints``: 2D COCO keypoints on an image; ``text``: labels on images;
 - ``camera_preview``: the casual-camera simulator next to the 3D truth (``vimo data preview-camera``);
 - ``tracks``: the person tracks of a video;
-- ``skeleton``, ``contact_sheet``: matplotlib pictures of poses (``vimo demo``, dataset contact sheets).
+- ``skeleton``, ``contact_sheet``: matplotlib pictures of poses (``vimo demo``, dataset contact sheets);
+- ``plots``: line plots of metrics against a swept setting (the robustness report's figures).
 """
