@@ -120,6 +120,11 @@ CASES = [
         ("complete", "--motion", "{c}/walk.bvh", "--keep", "0-1", "-o", "{w}/out", "--weights", "{c}/shapeless"),
         "shapeless.json",
     ),  # fmt: skip
+    Case(
+        "run-weights-other-kind",
+        (*RUN, "{c}/kp.json", "-o", "{w}/out", "--model", "baseline", "--weights", "{bundle}"),
+        "--model baseline",
+    ),  # fmt: skip
     Case("run-markup-name", (*RUN, "{c}/[red]clip.json", "-o", "{w}/out"), "[red]clip.json"),
     Case("run-text-video", (*RUN, "{c}/text.mp4", "-o", "{w}/out"), "text.mp4"),
     Case("run-empty-video", (*RUN, "{c}/empty.mp4", "-o", "{w}/out"), "empty.mp4"),

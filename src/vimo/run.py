@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from vimo import __version__
-from vimo.bundle import load_generator
+from vimo.bundle import bundle_kind, load_generator
 from vimo.errors import VimoError
 from vimo.export import (
     DEFAULT_FORMATS,
@@ -124,6 +124,9 @@ class RunReport:
         return asdict(self)
 
 
+BUNDLE_KINDS = {ModelKind.VIMO: "vimo", ModelKind.BASELINE: "lifter"}  # --model -> the bundle kind it loads
+
+
 def check_run(source: Path, config: RunConfig) -> None:
     """Every option of ``config`` that can be checked before any work (one-line VimoError)."""
     model = ModelKind(config.model)
@@ -135,6 +138,12 @@ def check_run(source: Path, config: RunConfig) -> None:
     check_generation(config.generation)
     check_span(config.video.start, config.video.end)
     check_bundle(config.bundle)
+    kind, wanted = bundle_kind(config.bundle), BUNDLE_KINDS[model]
+    if kind != wanted:  # the report would name one model while the other ran
+        other = next((m.value for m, k in BUNDLE_KINDS.items() if k == kind), None)
+        hint = f"give --model {other}" if other else "give a keypoint-to-motion bundle"
+        raise VimoError(f"--weights {config.bundle}: holds a {kind!r} model, not the {wanted!r} model of --model "
+                        f"{model.value}; {hint}")  # fmt: skip
 
 
 def check_generation(generation: GenerationConfig) -> None:
