@@ -68,10 +68,6 @@ def test_every_name_architecture_md_gives_exists():
     assert not missing, missing
 
 
-# Import cycles still there, each with the branch that removes it; the test fails on any other.
-KNOWN_CYCLES = [{"vimo.apps.dataset", "vimo.apps.dataset_ray"}]  # branch split: the Ray engine's back-import
-
-
 def _import_cycles(modules: dict[str, set[str]]) -> list[set[str]]:
     """The strongly connected components of more than one module (Tarjan's algorithm, iterative)."""
     index: dict[str, int] = {}
@@ -121,8 +117,7 @@ def test_no_import_cycles():
     graph = grimp.build_graph("vimo")
     modules = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
     assert _import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]  # the finder
-    cycles = _import_cycles(modules)
-    assert all(c in KNOWN_CYCLES for c in cycles), cycles
+    assert _import_cycles(modules) == []
 
 
 def test_every_module_has_a_layer():
