@@ -85,3 +85,14 @@ def test_sampler_applies_the_guide_to_every_step_estimate():
     out = sample(model, DDIMScheduler(), (2, 5, 3), steps=4, generator=torch.Generator().manual_seed(0), guide=guide)
     assert len(seen) == 4 and seen == sorted(seen, reverse=True)
     torch.testing.assert_close(out, torch.ones(2, 5, 3))  # the last step returns the guided estimate
+
+
+def test_the_pelvis_orientation_and_root_stay_the_priors():
+    truth, start = _motion(5, 0.5), _motion(6, 0.5)
+    norm = Normalizer(torch.zeros(DIM), torch.ones(DIM))
+    out = ReprojectionGuide(norm, normalize_keypoints(_keypoints_of(truth)), ReprojectionConfig(strength=0.05))(
+        start, 0
+    )
+    untouched = slice(0, ROTATIONS.start + 6)  # contacts, root position, pelvis rotation
+    assert torch.equal(out[..., untouched], start[..., untouched])
+    assert not torch.equal(out, start)

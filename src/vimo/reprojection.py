@@ -8,7 +8,8 @@ the camera held fixed (alternating minimisation). The error is measured in the c
 lengths, after the condition's centring), so one strength suits every image size. Missing keypoints
 (confidence 0 in the condition) give no pull: the prior fills them in. The sampler then re-noises the corrected
 estimate, so the prior keeps shaping the motion around the evidence (reconstruction guidance on x0, as in
-DPS-style samplers, without back-propagating through the network).
+DPS-style samplers, without back-propagating through the network). Only the joints' local rotations move: the
+root's position and orientation stay the prior's (the per-frame camera would make them free anyway).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from vimo.geometry.kinematics import forward_kinematics
 from vimo.geometry.weak_perspective import fit_weak_perspective
 from vimo.representation import ROTATIONS, Normalizer, split
 from vimo.skeleton import SMPL
+
+# What the guide moves: the joints' parent-relative rotations. The per-frame camera absorbs the root's position
+# and would absorb the body's global orientation too, so the pelvis's rotation stays the prior's; moving it tilts
+# the whole body instead of bending joints (validation: root-aligned MPJPE 146 -> 173 mm with it, 146 without,
+# for the same PA-MPJPE, 54.2 mm).
+JOINT_ROTATIONS = slice(ROTATIONS.start + 6, ROTATIONS.stop)
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,7 @@ class ReprojectionGuide:
                 loss = reprojection_loss(self.normalizer.decode(z), self.target.to(z), self.weight.to(z), cfg.robust)
                 (grad,) = torch.autograd.grad(loss.sum(), z)
             step = torch.zeros_like(z)
-            step[..., ROTATIONS] = grad[..., ROTATIONS]  # the camera absorbs the root's position per frame
+            step[..., JOINT_ROTATIONS] = grad[..., JOINT_ROTATIONS]
             if cfg.smooth > 0:
                 step = gaussian_smooth_time(step, cfg.smooth)
             z = (z - cfg.strength * step).detach()
