@@ -38,7 +38,6 @@ class ReprojectionConfig:
     iterations: int = 1  # gradient steps per denoising step
     start: float = 1.0  # guide only while t / T is below this (1: every step)
     robust: float = 0.5  # Geman-McClure scale in torso lengths: outlying keypoints pull less
-    min_conf: float = 0.3  # condition confidences below this give no pull
     smooth: float = 2.0  # Gaussian sigma (frames) of the correction in time: per-frame detector noise pulls less
 
 
@@ -86,7 +85,7 @@ class ReprojectionGuide:
         self.num_timesteps = num_timesteps
         target, conf = keypoint_targets(condition.float())
         self.target = target
-        self.weight = torch.where(conf >= config.min_conf, conf, torch.zeros_like(conf))
+        self.weight = conf  # the cleaning (vimo.keypoints) already set missing keypoints to 0: no pull
 
     def __call__(self, x0: torch.Tensor, t: int) -> torch.Tensor:
         cfg = self.config
