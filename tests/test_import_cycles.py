@@ -12,9 +12,7 @@ import vimo
 PACKAGE = Path(vimo.__file__).parent
 
 # Known cycles, each to be removed by the work named next to it (then delete its entry here).
-KNOWN = {
-    frozenset({"vimo.apps.dataset", "vimo.apps.dataset_ray"}),  # the dataset builder's split into a package
-}
+KNOWN: set[frozenset[str]] = set()  # none left (the dataset builder's split into a package removed the last)
 
 
 def _modules() -> dict[str, Path]:
