@@ -51,9 +51,13 @@ def test_a_cache_folder_follows_the_users_umask(tmp_path, umask_027):
 
 # A preview being written slowly: the frames come one every 20 ms, for 20 s.
 SLOW_WRITER = """
-import sys, time
+import signal, sys, time
 import numpy as np
 from vimo.video.writer import write_video
+# As from a terminal: a test run under nohup or in a background job inherits SIGHUP / SIGINT ignored, and the
+# writer rightly leaves an ignored signal ignored.
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 def frames():
     for i in range(1000):
         time.sleep(0.02)
