@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from vimo.conditioning import HIPS, SHOULDERS
+from vimo.geometry.weak_perspective import fit_weak_perspective as weak_perspective
 
 
 @dataclass(frozen=True)
@@ -24,21 +26,15 @@ class Fidelity:
 
 
 def fit_weak_perspective(points: np.ndarray, keypoints: np.ndarray, *, min_conf: float = 0.3) -> np.ndarray:
-    """points (T, K, 3) world, keypoints (T, K, 3) [x, y, conf] -> projections (T, K, 2); NaN where a frame
-    has fewer than 4 confident keypoints."""
-    w = (keypoints[..., 2] >= min_conf).astype(np.float64)  # (T, K)
-    ws = w.sum(-1, keepdims=True)  # (T, 1)
-    mu_x = (points * w[..., None]).sum(1) / np.maximum(ws, 1)  # (T, 3)
-    mu_y = (keypoints[..., :2] * w[..., None]).sum(1) / np.maximum(ws, 1)  # (T, 2)
-    xc = points - mu_x[:, None]
-    yc = keypoints[..., :2] - mu_y[:, None]
-    xtx = np.einsum("tk,tki,tkj->tij", w, xc, xc) + 1e-8 * np.eye(3)
-    ytx = np.einsum("tk,tki,tkj->tij", w, yc, xc)  # (T, 2, 3)
-    affine = ytx @ np.linalg.inv(xtx)
-    u, s, vt = np.linalg.svd(affine, full_matrices=False)  # (T,2,2), (T,2), (T,2,3)
-    camera = s.mean(-1)[:, None, None] * (u @ vt)
-    proj = np.einsum("tij,tkj->tki", camera, xc) + mu_y[:, None]
-    proj[ws[:, 0] < 4] = np.nan
+    """points (T, K, 3) world, keypoints (T, K, 3) [x, y, conf] -> projections (T, K, 2) under each frame's best
+    weak-perspective camera (:func:`vimo.geometry.weak_perspective.fit_weak_perspective`, fitted on the keypoints
+    with confidence >= ``min_conf``); NaN where a frame has fewer than 4 of them."""
+    confident = keypoints[..., 2] >= min_conf  # (T, K)
+    pts = torch.from_numpy(np.asarray(points, dtype=np.float64))
+    camera = weak_perspective(pts, torch.from_numpy(np.asarray(keypoints[..., :2], dtype=np.float64)),
+                              torch.from_numpy(confident.astype(np.float64)))  # fmt: skip
+    proj = camera.project(pts).numpy()
+    proj[confident.sum(-1) < 4] = np.nan
     return proj
 
 
